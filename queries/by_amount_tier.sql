@@ -1,0 +1,29 @@
+-- title: Cases by amount tier
+-- description: Settlement and recovery by the amount claimed: under 10k, 10k to 50k, 50k to 200k, 200k to 1m, over 1m.
+-- grain: one row per amount tier
+-- dimensions: amount_tier
+-- counts: cases, resolved, settled
+-- amounts: amount_claimed, amount_recovered
+-- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- chart: bar settlement_rate by amount_tier
+-- requires: amount_claimed
+WITH grouped AS (
+  SELECT amount_tier,
+    count(*) AS cases,
+    count(*) FILTER (WHERE resolved) AS resolved,
+    count(*) FILTER (WHERE settled) AS settled,
+    sum(amount_claimed) AS amount_claimed,
+    sum(amount_recovered) AS amount_recovered
+  FROM cases
+  WHERE amount_tier IS NOT NULL
+  GROUP BY amount_tier
+)
+SELECT amount_tier, cases, resolved, settled,
+  ratio(settled, resolved) AS settlement_rate,
+  wilson_low(settled, resolved) AS settlement_rate_low,
+  wilson_high(settled, resolved) AS settlement_rate_high,
+  amount_claimed, amount_recovered,
+  ratio(amount_recovered, amount_claimed) AS recovery_rate
+FROM grouped
+ORDER BY CASE amount_tier WHEN 'under_10k' THEN 1 WHEN '10k_to_50k' THEN 2 WHEN '50k_to_200k' THEN 3 WHEN '200k_to_1m' THEN 4 WHEN 'over_1m' THEN 5 END, amount_tier

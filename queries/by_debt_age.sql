@@ -1,0 +1,29 @@
+-- title: Cases by debt age
+-- description: Settlement and recovery by the age of the debt when the case was opened: under 90 days, 90 to 180, 180 to 365, over 365.
+-- grain: one row per debt-age bucket
+-- dimensions: age_bucket
+-- counts: cases, resolved, settled
+-- amounts: amount_claimed, amount_recovered
+-- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- chart: bar settlement_rate by age_bucket
+-- requires: debt_age_days
+WITH grouped AS (
+  SELECT age_bucket,
+    count(*) AS cases,
+    count(*) FILTER (WHERE resolved) AS resolved,
+    count(*) FILTER (WHERE settled) AS settled,
+    sum(amount_claimed) AS amount_claimed,
+    sum(amount_recovered) AS amount_recovered
+  FROM cases
+  WHERE age_bucket IS NOT NULL
+  GROUP BY age_bucket
+)
+SELECT age_bucket, cases, resolved, settled,
+  ratio(settled, resolved) AS settlement_rate,
+  wilson_low(settled, resolved) AS settlement_rate_low,
+  wilson_high(settled, resolved) AS settlement_rate_high,
+  amount_claimed, amount_recovered,
+  ratio(amount_recovered, amount_claimed) AS recovery_rate
+FROM grouped
+ORDER BY CASE age_bucket WHEN 'under_90' THEN 1 WHEN '90_to_180' THEN 2 WHEN '180_to_365' THEN 3 WHEN 'over_365' THEN 4 END, age_bucket

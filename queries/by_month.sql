@@ -1,0 +1,28 @@
+-- title: Cases by opening month
+-- description: Settlement and recovery of the cases opened in each month (a cohort view: recent months have more open cases).
+-- grain: one row per month in which cases were opened
+-- dimensions: opened_month
+-- counts: cases, resolved, settled
+-- amounts: amount_claimed, amount_recovered
+-- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- chart: line settlement_rate by opened_month
+WITH grouped AS (
+  SELECT opened_month,
+    count(*) AS cases,
+    count(*) FILTER (WHERE resolved) AS resolved,
+    count(*) FILTER (WHERE settled) AS settled,
+    sum(amount_claimed) AS amount_claimed,
+    sum(amount_recovered) AS amount_recovered
+  FROM cases
+  WHERE opened_month IS NOT NULL
+  GROUP BY opened_month
+)
+SELECT opened_month, cases, resolved, settled,
+  ratio(settled, resolved) AS settlement_rate,
+  wilson_low(settled, resolved) AS settlement_rate_low,
+  wilson_high(settled, resolved) AS settlement_rate_high,
+  amount_claimed, amount_recovered,
+  ratio(amount_recovered, amount_claimed) AS recovery_rate
+FROM grouped
+ORDER BY opened_month

@@ -1,0 +1,25 @@
+-- title: Overview
+-- description: All cases opened up to the as-of date: how many, how many are resolved, how many were settled or paid in full, and how much of the claimed amount was recovered.
+-- grain: one row for all cases
+-- dimensions: none
+-- counts: cases, resolved, settled
+-- amounts: amount_claimed, amount_recovered
+-- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- chart: none
+WITH totals AS (
+  SELECT
+    count(*) AS cases,
+    count(*) FILTER (WHERE resolved) AS resolved,
+    count(*) FILTER (WHERE settled) AS settled,
+    sum(amount_claimed) AS amount_claimed,
+    sum(amount_recovered) AS amount_recovered
+  FROM cases
+)
+SELECT cases, resolved, settled,
+  ratio(settled, resolved) AS settlement_rate,
+  wilson_low(settled, resolved) AS settlement_rate_low,
+  wilson_high(settled, resolved) AS settlement_rate_high,
+  amount_claimed, amount_recovered,
+  ratio(amount_recovered, amount_claimed) AS recovery_rate
+FROM totals

@@ -1,0 +1,139 @@
+//! The project's SQL functions, registered once on every session (and so available to every
+//! report, to users' own `queries/*.sql` and to `dispute-stats sql`).
+//!
+//! Scalar functions here take and return DOUBLE; the planner coerces integer and decimal
+//! arguments. Definitions are in docs/functions.md.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+use crate::stats::wilson::wilson_interval;
+
+/// Confidence level used when a function is called without one.
+pub const DEFAULT_LEVEL: f64 = 0.95;
+
+/// A row-wise function of DOUBLE arguments returning DOUBLE (NULL when undefined).
+#[derive(Debug)]
+struct FloatFunction {
+    name: &'static str,
+    signature: Signature,
+    function: fn(&[f64]) -> Option<f64>,
+}
+
+impl FloatFunction {
+    fn new(name: &'static str, arities: &[usize], function: fn(&[f64]) -> Option<f64>) -> Self {
+        let variants = arities
+            .iter()
+            .map(|n| TypeSignature::Exact(vec![DataType::Float64; *n]))
+            .collect();
+        FloatFunction {
+            name,
+            signature: Signature::one_of(variants, Volatility::Immutable),
+            function,
+        }
+    }
+}
+
+/// Functions are identified by name (the registry's key).
+impl PartialEq for FloatFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for FloatFunction {}
+
+impl std::hash::Hash for FloatFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for FloatFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(rows))
+            .collect::<Result<_>>()?;
+        let mut columns = Vec::with_capacity(arrays.len());
+        for array in &arrays {
+            match array.as_any().downcast_ref::<Float64Array>() {
+                Some(column) => columns.push(column),
+                None => return exec_err!("{}: arguments must be DOUBLE", self.name),
+            }
+        }
+        let mut values = vec![0.0; columns.len()];
+        let result: Float64Array = (0..rows)
+            .map(|row| {
+                for (slot, column) in values.iter_mut().zip(&columns) {
+                    if column.is_null(row) {
+                        return None;
+                    }
+                    *slot = column.value(row);
+                }
+                (self.function)(&values)
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(result)))
+    }
+}
+
+/// `ratio(a, b)`: a / b, NULL when b is 0 or NULL.
+fn ratio(args: &[f64]) -> Option<f64> {
+    (args[1] != 0.0).then(|| args[0] / args[1])
+}
+
+fn level(args: &[f64]) -> f64 {
+    args.get(2).copied().unwrap_or(DEFAULT_LEVEL)
+}
+
+/// `wilson_low(k, n [, level])`: lower Wilson score bound.
+fn wilson_low(args: &[f64]) -> Option<f64> {
+    wilson_interval(args[0], args[1], level(args)).map(|(low, _)| low)
+}
+
+/// `wilson_high(k, n [, level])`: upper Wilson score bound.
+fn wilson_high(args: &[f64]) -> Option<f64> {
+    wilson_interval(args[0], args[1], level(args)).map(|(_, high)| high)
+}
+
+/// The scalar functions, by name.
+pub fn scalar_functions() -> Vec<ScalarUDF> {
+    [
+        FloatFunction::new("ratio", &[2], ratio),
+        FloatFunction::new("wilson_low", &[2, 3], wilson_low),
+        FloatFunction::new("wilson_high", &[2, 3], wilson_high),
+    ]
+    .into_iter()
+    .map(ScalarUDF::new_from_impl)
+    .collect()
+}
+
+/// Registers every project function on a session.
+pub fn register(ctx: &SessionContext) {
+    for function in scalar_functions() {
+        ctx.register_udf(function);
+    }
+}

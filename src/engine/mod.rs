@@ -1,0 +1,198 @@
+//! The engine: one DataFusion session, built here and nowhere else, holding the validated
+//! cases as table `cases` and the project's SQL functions, so that every report is plain SQL.
+//!
+//! The session is the only thing that executes queries; nothing else assumes in-process
+//! execution, so the same session can later be a cluster session.
+
+pub mod functions;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemTable;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::DERIVED_COLUMNS;
+use crate::period::Period;
+use crate::queries::Query;
+
+/// How the session is sized.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Memory budget for query execution in bytes; sorts and aggregations spill above it.
+    pub memory_limit: usize,
+    /// Folder for spill files.
+    pub spill_dir: Option<PathBuf>,
+    /// Parallelism (partitions).
+    pub partitions: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            memory_limit: 2 << 30,
+            spill_dir: None,
+            partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// The reporting window the `cases` table is built for.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// The only "today": cases opened later are out, closures later are ignored.
+    pub as_of: NaiveDate,
+    /// The period being published, if any.
+    pub period: Option<Period>,
+}
+
+/// A DataFusion session with the project's functions and tables.
+pub struct Engine {
+    ctx: SessionContext,
+    partitions: usize,
+}
+
+impl Engine {
+    /// Builds the session; the single place where sessions are made.
+    pub fn new(options: &EngineOptions) -> anyhow::Result<Engine> {
+        let partitions = options.partitions.max(1);
+        let config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_information_schema(true);
+        let mut runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(options.memory_limit)));
+        if let Some(dir) = &options.spill_dir {
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default()
+                    .with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            );
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        functions::register(&ctx);
+        Ok(Engine { ctx, partitions })
+    }
+
+    /// The underlying session (for ad-hoc SQL).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Registers validated rows as `cases_input`, then builds `cases` and `params` for a window.
+    pub async fn register_cases(
+        &self,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        window: &Window,
+    ) -> anyhow::Result<u64> {
+        let input = MemTable::try_new(schema.clone(), self.spread(batches))?;
+        self.ctx.register_table("cases_input", Arc::new(input))?;
+        let derived = self.ctx.sql(&cases_sql(&schema, window)).await?;
+        let derived_schema: SchemaRef = Arc::new(derived.schema().as_arrow().clone());
+        let batches = derived.collect().await?;
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let cases = MemTable::try_new(derived_schema, self.spread(batches))?;
+        self.ctx.deregister_table("cases_input")?;
+        self.ctx.register_table("cases", Arc::new(cases))?;
+        self.ctx.sql(&params_sql(window)).await?.collect().await?;
+        Ok(rows)
+    }
+
+    fn spread(&self, batches: Vec<RecordBatch>) -> Vec<Vec<RecordBatch>> {
+        let mut partitions = vec![Vec::new(); self.partitions];
+        for (index, batch) in batches.into_iter().enumerate() {
+            partitions[index % self.partitions].push(batch);
+        }
+        partitions
+    }
+
+    /// Runs one report and returns its rows.
+    pub async fn run(&self, query: &Query) -> anyhow::Result<Vec<RecordBatch>> {
+        let frame = self.ctx.sql(&query.sql).await?;
+        Ok(frame.collect().await?)
+    }
+
+    /// Plans one report without running it and returns its result schema.
+    pub async fn plan(&self, query: &Query) -> anyhow::Result<SchemaRef> {
+        let frame = self.ctx.sql(&query.sql).await?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        frame.create_physical_plan().await?;
+        Ok(schema)
+    }
+}
+
+fn date_literal(date: NaiveDate) -> String {
+    format!("DATE '{}'", date.format("%Y-%m-%d"))
+}
+
+/// The `params` table: one row with the window, for queries that need it.
+fn params_sql(window: &Window) -> String {
+    let (start, end, label) = match &window.period {
+        Some(p) => (date_literal(p.start), date_literal(p.end), format!("'{}'", p.label)),
+        None => ("CAST(NULL AS DATE)".into(), "CAST(NULL AS DATE)".into(), "'all'".into()),
+    };
+    format!(
+        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, {label} AS period",
+        date_literal(window.as_of)
+    )
+}
+
+/// SQL building `cases` from `cases_input`: the as-of cut (cases opened later are out, later
+/// closures are undone), then the derived columns every report shares (docs/metrics.md).
+fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
+    let as_of = date_literal(window.as_of);
+    let dictionary = "'Dictionary(Int32, Utf8)'";
+    let later = format!("closed_on > {as_of}");
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|field| match field.name().as_str() {
+            "closed_on" => format!("CASE WHEN {later} THEN NULL ELSE closed_on END AS closed_on"),
+            "outcome" => format!(
+                "arrow_cast(CASE WHEN {later} THEN 'open' ELSE CAST(outcome AS VARCHAR) END, {dictionary}) AS outcome"
+            ),
+            name => format!("\"{name}\""),
+        })
+        .collect();
+    let in_period = match &window.period {
+        Some(p) => format!(
+            "opened_on BETWEEN {} AND {}",
+            date_literal(p.start),
+            date_literal(p.end)
+        ),
+        None => "TRUE".into(),
+    };
+    let derived = [
+        "outcome <> 'open' AS resolved".to_string(),
+        "outcome IN ('settled', 'paid_in_full') AS settled".to_string(),
+        format!(
+            "CAST(CASE WHEN outcome = 'open' THEN {as_of} - opened_on ELSE closed_on - opened_on END AS BIGINT) AS duration_days"
+        ),
+        "to_char(opened_on, '%Y-%m') AS opened_month".to_string(),
+        format!("arrow_cast({}, {dictionary}) AS age_bucket", AGE_BUCKET),
+        format!("arrow_cast({}, {dictionary}) AS amount_tier", AMOUNT_TIER),
+        format!("{in_period} AS in_period"),
+    ];
+    debug_assert_eq!(derived.len(), DERIVED_COLUMNS.len());
+    format!(
+        "WITH cut AS (SELECT {} FROM cases_input WHERE opened_on <= {as_of}) SELECT *, {} FROM cut",
+        columns.join(", "),
+        derived.join(", ")
+    )
+}
+
+/// Debt-age buckets of DESIGN §5.
+const AGE_BUCKET: &str = "CASE WHEN debt_age_days IS NULL THEN NULL \
+    WHEN debt_age_days < 90 THEN 'under_90' WHEN debt_age_days < 180 THEN '90_to_180' \
+    WHEN debt_age_days < 365 THEN '180_to_365' ELSE 'over_365' END";
+
+/// Amount tiers of claimed amounts.
+const AMOUNT_TIER: &str = "CASE WHEN amount_claimed IS NULL THEN NULL \
+    WHEN amount_claimed < 10000 THEN 'under_10k' WHEN amount_claimed < 50000 THEN '10k_to_50k' \
+    WHEN amount_claimed < 200000 THEN '50k_to_200k' WHEN amount_claimed < 1000000 THEN '200k_to_1m' \
+    ELSE 'over_1m' END";

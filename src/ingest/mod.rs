@@ -1,0 +1,340 @@
+//! Ingest: reads CSV / Parquet / NDJSON inputs once, maps them onto the data contract, runs the
+//! identifier scan over every source cell and the contract rules over every row, and returns
+//! the accepted rows as columnar batches plus everything the manifest needs.
+
+pub mod columns;
+pub mod files;
+pub mod parse;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use anyhow::Context;
+use datafusion::arrow::array::{Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+
+use crate::config::JobConfig;
+use crate::error::{data, usage};
+use crate::privacy::identifiers::Detector;
+use files::{Format, Input, Origin};
+use validate::{Cells, Counts, Reject, Validator};
+
+/// One input as recorded in the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputRecord {
+    /// Name as given (or the bundled sample's name).
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the raw bytes.
+    pub sha256: String,
+    /// Data rows read.
+    pub rows: u64,
+}
+
+/// Everything ingest produced.
+pub struct Ingested {
+    /// Accepted rows, contract schema plus kept columns.
+    pub batches: Vec<RecordBatch>,
+    /// Their schema.
+    pub schema: SchemaRef,
+    /// Inputs read.
+    pub inputs: Vec<InputRecord>,
+    /// Row counts.
+    pub counts: Counts,
+    /// Quarantined rows.
+    pub rejects: Vec<Reject>,
+    /// Identifier scan hits per (source column, detector).
+    pub identifiers: BTreeMap<(String, Detector), u64>,
+}
+
+/// Reads every input through one validator.
+pub fn ingest(
+    inputs: &[Input],
+    config: &JobConfig,
+    progress: &ProgressBar,
+) -> anyhow::Result<Ingested> {
+    let mut validator = Validator::new(config);
+    let mut records = Vec::new();
+    for input in inputs {
+        let before = validator.counts.read;
+        let (bytes, sha256) = read_one(input, config, &mut validator, progress)
+            .with_context(|| format!("reading `{}`", input.name))?;
+        let rows = validator.counts.read - before;
+        if rows == 0 {
+            return Err(data(format!("input `{}` has no data rows", input.name)));
+        }
+        records.push(InputRecord {
+            path: input.name.clone(),
+            bytes,
+            sha256,
+            rows,
+        });
+    }
+    let schema = validator.schema();
+    let counts = validator.counts.clone();
+    let rejects = std::mem::take(&mut validator.rejects);
+    let identifiers = std::mem::take(&mut validator.identifiers);
+    Ok(Ingested {
+        batches: validator.finish()?,
+        schema,
+        inputs: records,
+        counts,
+        rejects,
+        identifiers,
+    })
+}
+
+/// Reads one input; returns its size and SHA-256.
+fn read_one(
+    input: &Input,
+    config: &JobConfig,
+    validator: &mut Validator,
+    progress: &ProgressBar,
+) -> anyhow::Result<(u64, String)> {
+    match input.format {
+        Format::Csv(compression) => {
+            let mut hashing = Hashing::new(input.open_raw()?);
+            let reader = files::decompress(compression, Box::new(&mut hashing))?;
+            read_csv(&input.name, reader, config, validator, progress)?;
+            Ok(hashing.finish())
+        }
+        Format::Ndjson => {
+            let mut text = String::new();
+            let mut hashing = Hashing::new(input.open_raw()?);
+            hashing
+                .read_to_string(&mut text)
+                .map_err(|e| data(format!("`{}` is not UTF-8 text: {e}", input.name)))?;
+            read_ndjson(&input.name, &text, validator, progress)?;
+            Ok(hashing.finish())
+        }
+        Format::Parquet => {
+            let Origin::Path(path) = &input.origin else {
+                anyhow::bail!("bundled inputs are CSV");
+            };
+            read_parquet(&input.name, path, validator, progress)?;
+            let mut hashing = Hashing::new(input.open_raw()?);
+            std::io::copy(&mut hashing, &mut std::io::sink())?;
+            Ok(hashing.finish())
+        }
+    }
+}
+
+/// A reader that hashes and counts what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Drains what is left (a decoder may stop before the end) and returns size and digest.
+    fn finish(mut self) -> (u64, String) {
+        let _ = std::io::copy(&mut self, &mut std::io::sink());
+        (self.bytes, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Lower-case hexadecimal of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Cells for csv::StringRecord {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn cell(&self, index: usize) -> Option<&str> {
+        self.get(index)
+    }
+}
+
+fn read_csv(
+    name: &str,
+    reader: Box<dyn Read + Send + '_>,
+    config: &JobConfig,
+    validator: &mut Validator,
+    progress: &ProgressBar,
+) -> anyhow::Result<()> {
+    let encoding = match config.input.encoding.to_ascii_lowercase().as_str() {
+        "gb18030" | "gbk" => encoding_rs::GB18030,
+        _ => encoding_rs::UTF_8,
+    };
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .utf8_passthru(true)
+        .strip_bom(true)
+        .build(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(config.input.delimiter.as_bytes()[0])
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(decoded);
+    let header: Vec<String> = csv
+        .headers()
+        .map_err(|e| data(format!("`{name}` line 1: unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    validator.start_file(name, &header)?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                validator.row(line, &record)?;
+            }
+            Err(error) => match error.kind() {
+                csv::ErrorKind::Utf8 { pos, .. } => {
+                    let line = pos.as_ref().map_or(0, |p| p.line());
+                    validator.reject_whole_row(line, "invalid_utf8");
+                }
+                _ => return Err(data(format!("`{name}`: malformed CSV: {error}"))),
+            },
+        }
+        tick(progress, validator.counts.read);
+    }
+    Ok(())
+}
+
+fn tick(progress: &ProgressBar, rows: u64) {
+    if rows % 16_384 == 0 {
+        progress.set_position(rows);
+    }
+}
+
+/// One row of cells already extracted as text.
+struct TextRow(Vec<Option<String>>);
+
+impl Cells for TextRow {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+    fn cell(&self, index: usize) -> Option<&str> {
+        self.0.get(index).and_then(|c| c.as_deref())
+    }
+}
+
+fn read_ndjson(
+    name: &str,
+    text: &str,
+    validator: &mut Validator,
+    progress: &ProgressBar,
+) -> anyhow::Result<()> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut header: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(line) {
+            for key in map.keys() {
+                if !header.contains(key) {
+                    header.push(key.clone());
+                }
+            }
+        }
+    }
+    validator.start_file(name, &header)?;
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_number = number as u64 + 1;
+        match serde_json::from_str(line) {
+            Ok(serde_json::Value::Object(map)) => {
+                let cells = header.iter().map(|key| map.get(key).and_then(json_text));
+                validator.row(line_number, &TextRow(cells.collect()))?;
+            }
+            _ => validator.reject_whole_row(line_number, "invalid_json"),
+        }
+        tick(progress, validator.counts.read);
+    }
+    Ok(())
+}
+
+fn json_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn read_parquet(
+    name: &str,
+    path: &std::path::Path,
+    validator: &mut Validator,
+    progress: &ProgressBar,
+) -> anyhow::Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| data(format!("cannot open `{name}`: {e}")))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| data(format!("`{name}` is not a readable Parquet file: {e}")))?;
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    validator.start_file(name, &header)?;
+    let reader = builder.with_batch_size(8192).build()?;
+    let mut line = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| data(format!("`{name}`: {e}")))?;
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(&header)
+            .map(|(array, column)| {
+                cast(array, &DataType::Utf8)
+                    .map_err(|e| usage(format!("`{name}` column `{column}`: cannot read as text: {e}")))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let strings: Vec<&StringArray> = columns
+            .iter()
+            .filter_map(|c| c.as_any().downcast_ref::<StringArray>())
+            .collect();
+        for row in 0..batch.num_rows() {
+            line += 1;
+            validator.row(line, &ArrowRow { columns: &strings, row })?;
+            tick(progress, validator.counts.read);
+        }
+    }
+    Ok(())
+}
+
+struct ArrowRow<'a> {
+    columns: &'a [&'a StringArray],
+    row: usize,
+}
+
+impl Cells for ArrowRow<'_> {
+    fn count(&self) -> usize {
+        self.columns.len()
+    }
+    fn cell(&self, index: usize) -> Option<&str> {
+        let column = self.columns.get(index)?;
+        (!column.is_null(self.row)).then(|| column.value(self.row))
+    }
+}

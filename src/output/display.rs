@@ -1,0 +1,95 @@
+//! How a cell looks to people (Markdown, HTML, workbook labels): rates as percentages,
+//! money with thousands separators, missing values as an en dash.
+
+use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::array_value_to_string;
+
+use crate::queries::Query;
+
+/// What a column holds, for formatting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A grouping label.
+    Dimension,
+    /// A count of cases.
+    Count,
+    /// A money amount.
+    Amount,
+    /// A proportion shown as a percentage.
+    Rate,
+    /// Any other statistic.
+    Statistic,
+}
+
+/// The role of a result column according to the report header.
+pub fn role(query: &Query, column: &str) -> Role {
+    let base = query.derived.get(column).map_or(column, String::as_str);
+    let is = |list: &[String], name: &str| list.iter().any(|c| c == name);
+    if is(&query.dimensions, column) {
+        Role::Dimension
+    } else if query.rates.iter().any(|r| r.name == base) {
+        Role::Rate
+    } else if is(&query.counts, column) {
+        Role::Count
+    } else if is(&query.amounts, column) {
+        Role::Amount
+    } else {
+        Role::Statistic
+    }
+}
+
+/// Placeholder for a missing value.
+pub const MISSING: &str = "–";
+
+/// Formats one cell for people.
+pub fn cell(array: &ArrayRef, row: usize, role: Role) -> String {
+    if array.is_null(row) {
+        return MISSING.to_string();
+    }
+    let text = array_value_to_string(array, row).unwrap_or_default();
+    let number = || -> Option<f64> {
+        match array.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean => None,
+            _ => text.parse().ok(),
+        }
+    };
+    match (role, number()) {
+        (Role::Rate, Some(value)) => format!("{:.1}%", value * 100.0),
+        (Role::Amount, Some(value)) => thousands(value, 2),
+        (Role::Count, Some(value)) => thousands(value, 0),
+        (Role::Statistic, Some(value)) if value.fract() != 0.0 => format!("{value:.1}"),
+        _ => text,
+    }
+}
+
+/// `1234567.8` → `1,234,567.80`.
+pub fn thousands(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{fraction}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(thousands(1234567.8, 2), "1,234,567.80");
+        assert_eq!(thousands(999.0, 0), "999");
+        assert_eq!(thousands(-1000.0, 0), "-1,000");
+    }
+}

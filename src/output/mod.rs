@@ -1,0 +1,77 @@
+//! Writers: one module per output format behind one [`Format`] enum. Every writer takes
+//! `&mut impl Write`, so tests render into a `Vec<u8>`; all of them see only protected tables.
+
+pub mod csv;
+pub mod display;
+pub mod json;
+pub mod markdown;
+pub mod parquet;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::queries::Query;
+
+/// Machine-readable table formats, also the values of `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// A JSON array of objects.
+    Json,
+}
+
+impl Format {
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Json => "json",
+        }
+    }
+
+    /// Writes one table in this format.
+    pub fn write(self, out: &mut (impl std::io::Write + Send), batch: &RecordBatch) -> anyhow::Result<()> {
+        match self {
+            Format::Csv => csv::write(out, batch),
+            Format::Parquet => parquet::write(out, batch),
+            Format::Json => json::write(out, batch),
+        }
+    }
+}
+
+/// A finished report table, protected and ready for the writers.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The report it came from.
+    pub query: Query,
+    /// All rows in one batch, dictionaries decoded.
+    pub batch: RecordBatch,
+    /// Footnotes (suppression rules applied, etc.).
+    pub notes: Vec<String>,
+}
+
+/// Concatenates a query's batches into one and decodes dictionary columns to plain text.
+pub fn normalize(batches: &[RecordBatch], schema: &Arc<Schema>) -> anyhow::Result<RecordBatch> {
+    let batch = concat_batches(schema, batches)?;
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if let DataType::Dictionary(_, value) = field.data_type() {
+            fields.push(Field::new(field.name(), value.as_ref().clone(), true));
+            columns.push(cast(column, value)?);
+        } else {
+            fields.push(field.as_ref().clone().with_nullable(true));
+            columns.push(column.clone());
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}

@@ -1,0 +1,404 @@
+//! The `run` command: ingest → identifier gate → engine → disclosure control → writers →
+//! staged release → publish. Settings are resolved in one place before anything is read.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{RunArgs, SourceArgs};
+use crate::config::JobConfig;
+use crate::engine::{Engine, EngineOptions, Window};
+use crate::error::{data, usage};
+use crate::ingest::{self, Ingested, files, hex, parse};
+use crate::manifest::{self, Manifest};
+use crate::output::{self, Format, Table, markdown};
+use crate::period::{self, Period};
+use crate::privacy::disclosure;
+use crate::queries::{self, Query};
+use crate::release::{self, Staging};
+
+/// Everything `run` needs, resolved from flags, config and defaults.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Data source settings.
+    pub source: SourceSettings,
+    /// Extra query folders.
+    pub query_folders: Vec<PathBuf>,
+    /// Whether the built-in suite is included.
+    pub builtin: bool,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Largest tolerated reject share.
+    pub max_reject_rate: f64,
+}
+
+/// Where data comes from and how it is read.
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    /// Job config (defaults when none was given).
+    pub config: JobConfig,
+    /// Path and SHA-256 of the config file, if any.
+    pub config_file: Option<(String, String)>,
+    /// Input paths (empty: bundled sample).
+    pub inputs: Vec<PathBuf>,
+    /// Period to publish.
+    pub period: Option<Period>,
+    /// Explicit as-of date.
+    pub as_of: Option<NaiveDate>,
+    /// Engine sizing.
+    pub engine: EngineOptions,
+}
+
+impl SourceSettings {
+    /// Resolves source flags against the config file.
+    pub fn resolve(args: &SourceArgs) -> anyhow::Result<SourceSettings> {
+        let SourceArgs {
+            input,
+            config,
+            period,
+            as_of,
+            memory_limit,
+        } = args;
+        let (job, config_file) = match config {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| usage(format!("cannot read config `{}`: {e}", path.display())))?;
+                let digest = hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                (JobConfig::load(path)?, Some((path.display().to_string(), digest)))
+            }
+            None => (JobConfig::default(), None),
+        };
+        let inputs = if input.is_empty() {
+            job.run.input.clone()
+        } else {
+            input.clone()
+        };
+        let period = period.as_deref().map(Period::parse).transpose()?;
+        let as_of = as_of.as_deref().map(period::parse_as_of).transpose()?;
+        let mut engine = EngineOptions::default();
+        if let Some(text) = memory_limit {
+            engine.memory_limit = parse_bytes(text)?;
+        }
+        Ok(SourceSettings {
+            config: job,
+            config_file,
+            inputs,
+            period,
+            as_of,
+            engine,
+        })
+    }
+
+    /// The as-of date: explicit, else the period end, else the latest date in the data.
+    pub fn as_of(&self, ingested: &Ingested) -> anyhow::Result<NaiveDate> {
+        if let Some(date) = self.as_of {
+            return Ok(date);
+        }
+        if let Some(period) = &self.period {
+            return Ok(period.end);
+        }
+        latest_date(ingested).ok_or_else(|| data("no valid dates in the input"))
+    }
+}
+
+impl RunSettings {
+    /// Resolves `run` flags; flags win over `[run]` keys of the config.
+    pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSettings> {
+        let RunArgs {
+            source,
+            queries,
+            no_builtin,
+            out,
+            max_reject_rate,
+        } = args;
+        let source = SourceSettings::resolve(source)?;
+        let mut query_folders = queries.clone();
+        if query_folders.is_empty() {
+            query_folders.extend(source.config.run.queries.clone());
+        }
+        let out = out
+            .clone()
+            .or_else(|| source.config.run.out.clone())
+            .unwrap_or_else(|| PathBuf::from("reports"));
+        let max_reject_rate = max_reject_rate
+            .or(source.config.run.max_reject_rate)
+            .unwrap_or(0.01);
+        if !(0.0..=1.0).contains(&max_reject_rate) {
+            return Err(usage("`--max-reject-rate` must be between 0 and 1"));
+        }
+        Ok(RunSettings {
+            source,
+            query_folders,
+            builtin: !no_builtin,
+            out,
+            max_reject_rate,
+        })
+    }
+}
+
+/// Parses `2GiB`, `512MiB`, `1G`, `300M` or a plain number of bytes.
+pub fn parse_bytes(text: &str) -> anyhow::Result<usize> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(split);
+    let factor: f64 = match unit.trim() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(usage(format!("`--memory-limit {text}`: unknown unit"))),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| usage(format!("`--memory-limit {text}`: not a size")))?;
+    Ok((value * factor) as usize)
+}
+
+fn latest_date(ingested: &Ingested) -> Option<NaiveDate> {
+    use datafusion::arrow::array::Date32Array;
+    use datafusion::arrow::compute::max;
+    let mut latest: Option<i32> = None;
+    for batch in &ingested.batches {
+        for name in ["opened_on", "closed_on"] {
+            let column = batch.column_by_name(name)?;
+            if let Some(dates) = column.as_any().downcast_ref::<Date32Array>() {
+                latest = latest.max(max(dates));
+            }
+        }
+    }
+    latest.and_then(parse::date_from_days)
+}
+
+/// A progress bar on a terminal, nothing otherwise (cron mails any output).
+pub fn progress(message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} rows ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// What a finished run reports on the last stdout line.
+#[derive(Debug, serde::Serialize)]
+pub struct RunSummary {
+    /// Path of the release link.
+    pub release: String,
+    /// Release name.
+    pub name: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected.
+    pub rows_rejected: u64,
+    /// Reports written.
+    pub reports: usize,
+    /// Reports skipped (source lacks a column).
+    pub skipped: usize,
+}
+
+/// Ingests the source, refuses identifiable input, and returns the engine with `cases`.
+pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingested, Window)> {
+    let inputs = files::list(&source.inputs)?;
+    let bar = progress("reading");
+    let mut ingested = ingest::ingest(&inputs, &source.config, &bar)?;
+    bar.finish_and_clear();
+    refuse_identifiers(&ingested)?;
+    let window = Window {
+        as_of: source.as_of(&ingested)?,
+        period: source.period.clone(),
+    };
+    let engine = Engine::new(&source.engine)?;
+    let batches = std::mem::take(&mut ingested.batches);
+    engine
+        .register_cases(ingested.schema.clone(), batches, &window)
+        .await?;
+    Ok((engine, ingested, window))
+}
+
+/// The input gate (DESIGN §6): names column, detector and row count, never a value.
+fn refuse_identifiers(ingested: &Ingested) -> anyhow::Result<()> {
+    if ingested.identifiers.is_empty() {
+        return Ok(());
+    }
+    let mut message = String::from("direct identifiers found in the input; nothing was published");
+    for ((column, detector), rows) in &ingested.identifiers {
+        message.push_str(&format!(
+            "\n  column `{column}`: {} in {rows} row(s)",
+            detector.name()
+        ));
+    }
+    message.push_str(
+        "\nhint: remove or anonymize these columns at the source; a false alarm can be declared in `[privacy.safe_columns]` with a reason",
+    );
+    Err(data(message))
+}
+
+/// Runs the whole job and publishes a release.
+pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
+    let name = settings
+        .source
+        .period
+        .as_ref()
+        .map_or("all".to_string(), |p| p.label.clone());
+    let _lock = release::lock(&settings.out)?;
+    release::remove_orphans(&settings.out)?;
+    let suite = queries::load(&settings.query_folders, settings.builtin)?;
+    let keep: Vec<String> = settings.source.config.keep.keys().cloned().collect();
+    check_suite(&suite, &keep).await?;
+    let (engine, ingested, window) = prepare(&settings.source).await?;
+    check_reject_rate(settings, &ingested, &name)?;
+    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
+    let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
+    let mut staging = Staging::new(&settings.out, &name)?;
+    write_release(&mut staging, &protected.tables, &ingested, &window, &skipped, &name)?;
+    let manifest = Manifest::build(settings, &ingested, &window, &suite, &skipped, &protected, &staging)?;
+    staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
+    let link = staging.publish()?;
+    Ok(RunSummary {
+        release: link.display().to_string(),
+        name,
+        rows_read: ingested.counts.read,
+        rows_accepted: ingested.counts.accepted,
+        rows_rejected: ingested.rejects.len() as u64,
+        reports: protected.tables.len(),
+        skipped: skipped.len(),
+    })
+}
+
+/// Plans every report against an empty `cases` table: a bad report fails before the scan.
+pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()> {
+    let engine = Engine::new(&EngineOptions::default())?;
+    let window = Window {
+        as_of: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
+        period: None,
+    };
+    engine
+        .register_cases(crate::contract::schema(keep), Vec::new(), &window)
+        .await?;
+    for query in suite {
+        let schema = engine
+            .plan(query)
+            .await
+            .map_err(|e| usage(format!("`{}`: {e:#}", query.origin)))?;
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        query.check_columns(&columns)?;
+    }
+    Ok(())
+}
+
+fn check_reject_rate(settings: &RunSettings, ingested: &Ingested, name: &str) -> anyhow::Result<()> {
+    let counts = &ingested.counts;
+    let considered = counts.read - counts.filtered;
+    let rejected = ingested.rejects.len() as u64;
+    if considered == 0 || counts.accepted == 0 {
+        return Err(data("no rows were accepted; nothing to report"));
+    }
+    let rate = rejected as f64 / considered as f64;
+    if rate <= settings.max_reject_rate {
+        return Ok(());
+    }
+    let path = settings.out.join(format!("{name}.rejects.csv"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    write_rejects(&mut file, ingested)?;
+    file.flush()?;
+    let mut message = format!(
+        "{rejected} of {considered} rows rejected ({:.2}%), above `--max-reject-rate` {:.2}%; no release written; all rejects are in `{}`",
+        rate * 100.0,
+        settings.max_reject_rate * 100.0,
+        path.display()
+    );
+    for reject in ingested.rejects.iter().take(5) {
+        message.push_str(&format!(
+            "\n  `{}` line {}, column `{}`: {}",
+            reject.source, reject.line, reject.column, reject.rule
+        ));
+    }
+    Err(data(message))
+}
+
+/// Runs every report whose columns the source has; returns tables and skipped reports.
+async fn run_suite(
+    engine: &Engine,
+    suite: &[Query],
+    config: &JobConfig,
+) -> anyhow::Result<(Vec<Table>, Vec<(String, String)>)> {
+    let mut tables = Vec::new();
+    let mut skipped = Vec::new();
+    let bar = progress("reports");
+    for query in suite {
+        if let Some(missing) = query.requires.iter().find(|c| config.absent.contains(c)) {
+            skipped.push((
+                query.name.clone(),
+                format!("the source has no `{missing}` column"),
+            ));
+            continue;
+        }
+        let batches = engine
+            .run(query)
+            .await
+            .with_context(|| format!("report `{}`", query.name))?;
+        let schema = engine.plan(query).await?;
+        tables.push(Table {
+            query: query.clone(),
+            batch: output::normalize(&batches, &schema)?,
+            notes: Vec::new(),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok((tables, skipped))
+}
+
+fn write_release(
+    staging: &mut Staging,
+    tables: &[Table],
+    ingested: &Ingested,
+    window: &Window,
+    skipped: &[(String, String)],
+    name: &str,
+) -> anyhow::Result<()> {
+    for table in tables {
+        for format in [Format::Csv, Format::Parquet, Format::Json] {
+            let path = format!("tables/{}.{}", table.query.name, format.extension());
+            staging.write(&path, |out| format.write(out, &table.batch))?;
+        }
+    }
+    let as_of = window.as_of.format("%Y-%m-%d").to_string();
+    let summary = markdown::Summary {
+        release: name,
+        as_of: &as_of,
+        read: ingested.counts.read,
+        accepted: ingested.counts.accepted,
+        rejected: ingested.rejects.len() as u64,
+        skipped,
+    };
+    staging.write("report.md", |out| markdown::write(out, &summary, tables))?;
+    staging.write("rejects.csv", |out| write_rejects(out, ingested))
+}
+
+/// `rejects.csv`: source, line, column, rule, value (never a value that looks like an identifier).
+pub fn write_rejects(out: &mut impl Write, ingested: &Ingested) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["source", "line", "column", "rule", "value"])?;
+    for reject in &ingested.rejects {
+        writer.write_record([
+            reject.source.as_str(),
+            &reject.line.to_string(),
+            &reject.column,
+            reject.rule,
+            reject.value.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
