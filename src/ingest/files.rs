@@ -103,7 +103,11 @@ pub fn list(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 fn expand(path: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let text = path.to_string_lossy();
     if text.contains(['*', '?', '[']) {
-        let matches = glob::glob(&text)
+        let options = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..Default::default()
+        };
+        let matches = glob::glob_with(&text, options)
             .map_err(|e| usage(format!("input `{text}`: bad glob pattern: {e}")))?;
         for entry in matches {
             let entry = entry.map_err(|e| data(format!("input `{text}`: {e}")))?;

@@ -1,0 +1,8 @@
+//! One integration-test binary (it compiles and links once), a module per area.
+
+mod cfpb;
+mod cli;
+mod ingest;
+mod peers;
+mod release;
+mod support;
