@@ -18,7 +18,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("by_channel", include_str!("../queries/by_channel.sql")),
     ("by_stage", include_str!("../queries/by_stage.sql")),
     ("by_debt_age", include_str!("../queries/by_debt_age.sql")),
-    ("by_amount_tier", include_str!("../queries/by_amount_tier.sql")),
+    (
+        "by_amount_tier",
+        include_str!("../queries/by_amount_tier.sql"),
+    ),
     ("by_month", include_str!("../queries/by_month.sql")),
     ("complaints", include_str!("../queries/complaints.sql")),
 ];
@@ -208,7 +211,12 @@ impl Query {
 
     /// Rates and derived statistics must refer to classified columns.
     fn check_references(&self) -> anyhow::Result<()> {
-        let measures: Vec<&str> = self.counts.iter().chain(&self.amounts).map(String::as_str).collect();
+        let measures: Vec<&str> = self
+            .counts
+            .iter()
+            .chain(&self.amounts)
+            .map(String::as_str)
+            .collect();
         for rate in &self.rates {
             for part in [&rate.numerator, &rate.denominator] {
                 if !measures.contains(&part.as_str()) {
@@ -295,8 +303,12 @@ pub fn load(folders: &[PathBuf], builtin: bool) -> anyhow::Result<Vec<Query>> {
 }
 
 fn sql_files(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|e| usage(format!("cannot read queries folder `{}`: {e}", folder.display())))?;
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        usage(format!(
+            "cannot read queries folder `{}`: {e}",
+            folder.display()
+        ))
+    })?;
     let mut files = Vec::new();
     for entry in entries {
         let path = entry?.path();
@@ -327,23 +339,44 @@ mod tests {
         assert_eq!(query.rates[0].denominator, "resolved");
         assert_eq!(query.derived["settlement_rate_low"], "settlement_rate");
         let columns: Vec<String> = [
-            "region", "cases", "resolved", "settled", "settlement_rate",
-            "settlement_rate_low", "settlement_rate_high",
+            "region",
+            "cases",
+            "resolved",
+            "settled",
+            "settlement_rate",
+            "settlement_rate_low",
+            "settlement_rate_high",
         ]
         .map(String::from)
         .to_vec();
         query.check_columns(&columns).unwrap();
         let mut extra = columns.clone();
         extra.push("median_amount".into());
-        assert!(query.check_columns(&extra).unwrap_err().to_string().contains("median_amount"));
+        assert!(
+            query
+                .check_columns(&extra)
+                .unwrap_err()
+                .to_string()
+                .contains("median_amount")
+        );
     }
 
     #[test]
     fn rejects_typos_and_bad_names() {
         let typo = GOOD.replace("-- counts:", "-- count:");
-        assert!(parse("r", "x.sql", &typo).unwrap_err().to_string().contains("unknown header key `count`"));
+        assert!(
+            parse("r", "x.sql", &typo)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown header key `count`")
+        );
         let missing = GOOD.replace("-- grain: one row per region\n", "");
-        assert!(parse("r", "x.sql", &missing).unwrap_err().to_string().contains("`grain`"));
+        assert!(
+            parse("r", "x.sql", &missing)
+                .unwrap_err()
+                .to_string()
+                .contains("`grain`")
+        );
         assert!(parse("By-Region", "x.sql", GOOD).is_err());
         let bad_rate = GOOD.replace("settled / resolved", "settled / cases_total");
         assert!(parse("r", "x.sql", &bad_rate).is_err());
@@ -352,14 +385,18 @@ mod tests {
     #[test]
     fn builtin_suite_parses_and_matches_the_folder() {
         let suite = load(&[], true).unwrap();
-        let mut on_disk: Vec<String> = sql_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/queries")))
-            .unwrap()
-            .iter()
-            .filter_map(|p| p.file_stem()?.to_str().map(String::from))
-            .collect();
+        let mut on_disk: Vec<String> =
+            sql_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/queries")))
+                .unwrap()
+                .iter()
+                .filter_map(|p| p.file_stem()?.to_str().map(String::from))
+                .collect();
         on_disk.sort();
         let mut builtin: Vec<String> = suite.iter().map(|q| q.name.clone()).collect();
         builtin.sort();
-        assert_eq!(builtin, on_disk, "every file in queries/ is built in, and only those");
+        assert_eq!(
+            builtin, on_disk,
+            "every file in queries/ is built in, and only those"
+        );
     }
 }

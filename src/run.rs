@@ -67,7 +67,10 @@ impl SourceSettings {
                 let bytes = std::fs::read(path)
                     .map_err(|e| usage(format!("cannot read config `{}`: {e}", path.display())))?;
                 let digest = hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-                (JobConfig::load(path)?, Some((path.display().to_string(), digest)))
+                (
+                    JobConfig::load(path)?,
+                    Some((path.display().to_string(), digest)),
+                )
             }
             None => (JobConfig::default(), None),
         };
@@ -260,8 +263,17 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
     let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
-    write_release(&mut staging, &protected.tables, &ingested, &window, &skipped, &name)?;
-    let manifest = Manifest::build(settings, &ingested, &window, &suite, &skipped, &protected, &staging)?;
+    write_release(
+        &mut staging,
+        &protected.tables,
+        &ingested,
+        &window,
+        &skipped,
+        &name,
+    )?;
+    let manifest = Manifest::build(
+        settings, &ingested, &window, &suite, &skipped, &protected, &staging,
+    )?;
     staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
     let link = staging.publish()?;
     Ok(RunSummary {
@@ -296,7 +308,11 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
     Ok(())
 }
 
-fn check_reject_rate(settings: &RunSettings, ingested: &Ingested, name: &str) -> anyhow::Result<()> {
+fn check_reject_rate(
+    settings: &RunSettings,
+    ingested: &Ingested,
+    name: &str,
+) -> anyhow::Result<()> {
     let counts = &ingested.counts;
     let considered = counts.read - counts.filtered;
     let rejected = ingested.rejects.len() as u64;

@@ -133,8 +133,16 @@ fn date_literal(date: NaiveDate) -> String {
 /// The `params` table: one row with the window, for queries that need it.
 fn params_sql(window: &Window) -> String {
     let (start, end, label) = match &window.period {
-        Some(p) => (date_literal(p.start), date_literal(p.end), format!("'{}'", p.label)),
-        None => ("CAST(NULL AS DATE)".into(), "CAST(NULL AS DATE)".into(), "'all'".into()),
+        Some(p) => (
+            date_literal(p.start),
+            date_literal(p.end),
+            format!("'{}'", p.label),
+        ),
+        None => (
+            "CAST(NULL AS DATE)".into(),
+            "CAST(NULL AS DATE)".into(),
+            "'all'".into(),
+        ),
     };
     format!(
         "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, {label} AS period",

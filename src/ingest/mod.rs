@@ -224,7 +224,7 @@ fn read_csv(
 }
 
 fn tick(progress: &ProgressBar, rows: u64) {
-    if rows % 16_384 == 0 {
+    if rows.is_multiple_of(16_384) {
         progress.set_position(rows);
     }
 }
@@ -309,8 +309,11 @@ fn read_parquet(
             .iter()
             .zip(&header)
             .map(|(array, column)| {
-                cast(array, &DataType::Utf8)
-                    .map_err(|e| usage(format!("`{name}` column `{column}`: cannot read as text: {e}")))
+                cast(array, &DataType::Utf8).map_err(|e| {
+                    usage(format!(
+                        "`{name}` column `{column}`: cannot read as text: {e}"
+                    ))
+                })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let strings: Vec<&StringArray> = columns
@@ -319,7 +322,13 @@ fn read_parquet(
             .collect();
         for row in 0..batch.num_rows() {
             line += 1;
-            validator.row(line, &ArrowRow { columns: &strings, row })?;
+            validator.row(
+                line,
+                &ArrowRow {
+                    columns: &strings,
+                    row,
+                },
+            )?;
             tick(progress, validator.counts.read);
         }
     }

@@ -104,13 +104,13 @@ impl<'a> Validator<'a> {
         };
         let mut contract_positions = Vec::new();
         for column in contract::COLUMNS {
-            let index = match self.config.source_name(column.name) {
-                None => None,
-                Some(name) => Some(
-                    position(name)
-                        .ok_or_else(|| missing(name, format!("contract column `{}`", column.name)))?,
-                ),
-            };
+            let index =
+                match self.config.source_name(column.name) {
+                    None => None,
+                    Some(name) => Some(position(name).ok_or_else(|| {
+                        missing(name, format!("contract column `{}`", column.name))
+                    })?),
+                };
             contract_positions.push(index);
         }
         let mut keep = Vec::new();
@@ -153,7 +153,11 @@ impl<'a> Validator<'a> {
         match outcome {
             Check::Filtered => self.counts.filtered += 1,
             Check::Rejected(reject) => {
-                *self.counts.rejected.entry(reject.rule.to_string()).or_default() += 1;
+                *self
+                    .counts
+                    .rejected
+                    .entry(reject.rule.to_string())
+                    .or_default() += 1;
                 self.rejects.push(reject);
             }
             Check::Accepted => {
@@ -171,7 +175,9 @@ impl<'a> Validator<'a> {
             return Check::Rejected(self.reject(line, "", "wrong_field_count", None));
         }
         let keeps = |(index, values): &(usize, Vec<String>)| {
-            cells.cell(*index).is_some_and(|c| values.iter().any(|v| v == c))
+            cells
+                .cell(*index)
+                .is_some_and(|c| values.iter().any(|v| v == c))
         };
         if !layout.filters.iter().all(keeps) {
             return Check::Filtered;
@@ -248,7 +254,9 @@ impl<'a> Validator<'a> {
             Kind::Days => Value::Days(parse::days(text)?),
             Kind::Fraction => Value::Fraction(parse::fraction(text)?),
             Kind::Flag => Value::Flag(parse::flag(self.label(column.name, text))?),
-            Kind::Category(allowed) => Value::Category(self.category(column.name, allowed, text)?),
+            Kind::Category(allowed) => {
+                Value::Category(self.category(column.name, allowed, text)?)
+            }
         })
     }
 
@@ -271,7 +279,8 @@ impl<'a> Validator<'a> {
             return Ok(Cow::Borrowed(known));
         }
         let regions = &self.config.rules.regions;
-        let open_list = allowed.is_empty() && (regions.is_empty() || regions.iter().any(|r| r == label));
+        let open_list =
+            allowed.is_empty() && (regions.is_empty() || regions.iter().any(|r| r == label));
         if open_list {
             Ok(Cow::Owned(label.to_string()))
         } else {

@@ -9,7 +9,8 @@ fn cfpb_sample_reproduces_the_reference_figures() {
     let config = root().join("examples/cfpb/job.toml");
     let release = run_ok(out.path(), &["--config", config.to_str().unwrap()]);
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["rows"]["read"], 6623);
     assert_eq!(manifest["rows"]["filtered_out"], 6623 - 1231);
     assert_eq!(manifest["rows"]["accepted"], 1231);
@@ -21,7 +22,10 @@ fn cfpb_sample_reproduces_the_reference_figures() {
     assert_eq!(column("complaints"), 1231.0);
     assert_eq!(column("closed"), 1215.0);
     assert_eq!(format!("{:.2}", column("timely_rate") * 100.0), "96.67");
-    assert_eq!(format!("{:.2}", column("monetary_relief_rate") * 100.0), "0.25");
+    assert_eq!(
+        format!("{:.2}", column("monetary_relief_rate") * 100.0),
+        "0.25"
+    );
     assert_eq!(format!("{:.2}", column("relief_rate") * 100.0), "9.30");
     // The built-in overview agrees: settled + paid in full over resolved is the relief rate.
     let overview = read_csv(&release.join("tables/overview.csv"));

@@ -101,7 +101,11 @@ fn sql_prints_csv_of_validated_cases() {
         .arg(fixture("cases_small.csv"))
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "region,cases\nshanghai,21\nsuzhou,25\nwuxi,14\n"
@@ -117,7 +121,11 @@ fn quiet_on_success_with_a_json_summary_last() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert!(output.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["rows_accepted"], 20_000);

@@ -25,7 +25,8 @@ fn every_rule_quarantines_its_row_with_line_column_and_rule() {
     let bad_amount = rejects.iter().find(|r| r[3] == "bad_amount").unwrap();
     assert_eq!(bad_amount[4], "10.559", "the offending value is shown");
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["rows"]["accepted"], 10);
     assert_eq!(manifest["rows"]["rejected"], 14);
     assert_eq!(manifest["rows"]["rejected_by_rule"]["duplicate_case_id"], 1);
@@ -41,7 +42,10 @@ fn too_many_rejects_exit_65_and_keep_the_rejects() {
         .arg(out.path())
         .assert()
         .code(65)
-        .stderr(contains("14 of 24 rows rejected").and(contains("line 12, column `case_id`: missing_required")));
+        .stderr(
+            contains("14 of 24 rows rejected")
+                .and(contains("line 12, column `case_id`: missing_required")),
+        );
     assert!(!out.path().join("all").exists(), "no release");
     let rejects = read_csv(&out.path().join("all.rejects.csv"));
     assert_eq!(rejects.len(), 15);
@@ -54,9 +58,20 @@ fn invalid_utf8_is_a_rejected_row_not_a_crash() {
     let mut bytes = std::fs::read(fixture("cases_small.csv")).unwrap();
     bytes.extend_from_slice(b"X-1,2024-02-01,2024-03-01,settled,commercial,m\xfcnchen,web,reminder,1.00,1.00,1,0.1,false,,false\n");
     std::fs::write(&path, bytes).unwrap();
-    let release = run_ok(dir.path().join("out").as_path(), &["--input", path.to_str().unwrap(), "--max-reject-rate", "0.05"]);
+    let release = run_ok(
+        dir.path().join("out").as_path(),
+        &[
+            "--input",
+            path.to_str().unwrap(),
+            "--max-reject-rate",
+            "0.05",
+        ],
+    );
     let rejects = read_csv(&release.join("rejects.csv"));
-    assert_eq!(rejects[1][1..4], ["62".to_string(), String::new(), "invalid_utf8".to_string()]);
+    assert_eq!(
+        rejects[1][1..4],
+        ["62".to_string(), String::new(), "invalid_utf8".to_string()]
+    );
 }
 
 /// The tables of a release, for comparing inputs that must mean the same thing.
@@ -65,7 +80,12 @@ fn tables(release: &Path) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     tables.sort();
     tables
@@ -75,12 +95,18 @@ fn tables(release: &Path) -> Vec<(String, String)> {
 fn every_format_and_encoding_gives_the_same_tables() {
     let dir = tempfile::tempdir().unwrap();
     let csv_text = std::fs::read_to_string(fixture("cases_small.csv")).unwrap();
-    let reference = tables(&run_ok(&dir.path().join("ref"), &["--input", fixture("cases_small.csv").to_str().unwrap()]));
+    let reference = tables(&run_ok(
+        &dir.path().join("ref"),
+        &["--input", fixture("cases_small.csv").to_str().unwrap()],
+    ));
     let variants = dir.path().join("variants");
     std::fs::create_dir(&variants).unwrap();
     // gzip, zstd, BOM + CRLF, GB18030, NDJSON, Parquet.
     let gz = variants.join("a.csv.gz");
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
     encoder.write_all(csv_text.as_bytes()).unwrap();
     encoder.finish().unwrap();
     let zst = variants.join("b.csv.zst");
@@ -91,7 +117,10 @@ fn every_format_and_encoding_gives_the_same_tables() {
     std::fs::write(&ndjson, to_ndjson(&csv_text)).unwrap();
     let parquet = variants.join("e.parquet");
     for path in [&gz, &zst, &crlf, &ndjson] {
-        let got = tables(&run_ok(&dir.path().join(path.file_name().unwrap()), &["--input", path.to_str().unwrap()]));
+        let got = tables(&run_ok(
+            &dir.path().join(path.file_name().unwrap()),
+            &["--input", path.to_str().unwrap()],
+        ));
         assert_eq!(got, reference, "{}", path.display());
     }
     let gbk_dir = dir.path().join("gbk");
@@ -106,11 +135,19 @@ fn every_format_and_encoding_gives_the_same_tables() {
     .unwrap();
     let got = tables(&run_ok(
         &dir.path().join("gbk-out"),
-        &["--input", gbk_dir.join("cases.csv").to_str().unwrap(), "--config", gbk_dir.join("job.toml").to_str().unwrap()],
+        &[
+            "--input",
+            gbk_dir.join("cases.csv").to_str().unwrap(),
+            "--config",
+            gbk_dir.join("job.toml").to_str().unwrap(),
+        ],
     ));
     assert_eq!(got, reference, "GB18030");
     write_parquet(&parquet, &csv_text);
-    let got = tables(&run_ok(&dir.path().join("pq"), &["--input", parquet.to_str().unwrap()]));
+    let got = tables(&run_ok(
+        &dir.path().join("pq"),
+        &["--input", parquet.to_str().unwrap()],
+    ));
     assert_eq!(got, reference, "parquet");
 }
 
@@ -134,10 +171,10 @@ fn to_ndjson(csv_text: &str) -> String {
 
 /// Writes the CSV as a typed Parquet file (dates as Date32, money as Decimal128).
 fn write_parquet(path: &Path, csv_text: &str) {
-    use std::sync::Arc;
-    use dispute_stats::contract;
     use datafusion::arrow::csv::ReaderBuilder;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use dispute_stats::contract;
+    use std::sync::Arc;
     let schema = contract::schema(&[]);
     let plain = Schema::new(
         schema
@@ -154,7 +191,8 @@ fn write_parquet(path: &Path, csv_text: &str) {
         .build(csv_text.as_bytes())
         .unwrap();
     let file = std::fs::File::create(path).unwrap();
-    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, Arc::new(plain), None).unwrap();
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(file, Arc::new(plain), None).unwrap();
     for batch in reader {
         writer.write(&batch.unwrap()).unwrap();
     }
@@ -170,13 +208,34 @@ fn folders_globs_and_empty_inputs() {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let rows: Vec<&str> = lines.collect();
-    std::fs::write(data.join("part-1.csv"), format!("{header}\n{}\n", rows[..30].join("\n"))).unwrap();
-    std::fs::write(data.join("part-2.csv"), format!("{header}\n{}\n", rows[30..].join("\n"))).unwrap();
-    let folder = run_ok(&dir.path().join("a"), &["--input", dir.path().join("data").to_str().unwrap()]);
-    let reference = run_ok(&dir.path().join("b"), &["--input", fixture("cases_small.csv").to_str().unwrap()]);
-    assert_eq!(tables(&folder), tables(&reference), "nested folder reads every file");
+    std::fs::write(
+        data.join("part-1.csv"),
+        format!("{header}\n{}\n", rows[..30].join("\n")),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("part-2.csv"),
+        format!("{header}\n{}\n", rows[30..].join("\n")),
+    )
+    .unwrap();
+    let folder = run_ok(
+        &dir.path().join("a"),
+        &["--input", dir.path().join("data").to_str().unwrap()],
+    );
+    let reference = run_ok(
+        &dir.path().join("b"),
+        &["--input", fixture("cases_small.csv").to_str().unwrap()],
+    );
+    assert_eq!(
+        tables(&folder),
+        tables(&reference),
+        "nested folder reads every file"
+    );
     let pattern = data.join("part-*.csv");
-    let globbed = run_ok(&dir.path().join("c"), &["--input", pattern.to_str().unwrap()]);
+    let globbed = run_ok(
+        &dir.path().join("c"),
+        &["--input", pattern.to_str().unwrap()],
+    );
     assert_eq!(tables(&globbed), tables(&reference));
     std::fs::write(data.join("part-3.csv"), format!("{header}\n")).unwrap();
     binary()
@@ -210,7 +269,11 @@ fn folders_globs_and_empty_inputs() {
 #[test]
 fn a_mapped_column_missing_from_the_header_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("job.toml"), "[columns]\ncase_id = \"Case Number\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("job.toml"),
+        "[columns]\ncase_id = \"Case Number\"\n",
+    )
+    .unwrap();
     binary()
         .args(["run", "--input"])
         .arg(fixture("cases_small.csv"))

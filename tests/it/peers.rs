@@ -20,7 +20,10 @@ pub fn peer_python() -> Option<PathBuf> {
 fn rows_by_key(path: &Path) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     let rows = read_csv(path);
     let header = rows[0].clone();
-    let keyed = rows[1..].iter().map(|r| (r[0].clone(), r.clone())).collect();
+    let keyed = rows[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r.clone()))
+        .collect();
     (header, keyed)
 }
 
@@ -41,7 +44,14 @@ fn compare_with_duckdb(input: &Path, as_of: &str) {
     std::fs::write(&config, "[privacy]\nmin_cell = 1\ndominance_k = 100.0\n").unwrap();
     let release = run_ok(
         &out.path().join("ours"),
-        &["--input", input.to_str().unwrap(), "--as-of", as_of, "--config", config.to_str().unwrap()],
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--as-of",
+            as_of,
+            "--config",
+            config.to_str().unwrap(),
+        ],
     );
     let theirs = out.path().join("theirs");
     let status = std::process::Command::new(python)
@@ -60,7 +70,9 @@ fn compare_with_duckdb(input: &Path, as_of: &str) {
         let (our_header, our_rows) = rows_by_key(&release.join("tables").join(&name));
         assert_eq!(our_rows.len(), peer_rows.len(), "{name}: row count");
         for (key, peer_row) in &peer_rows {
-            let our_row = our_rows.get(key).unwrap_or_else(|| panic!("{name}: no row `{key}`"));
+            let our_row = our_rows
+                .get(key)
+                .unwrap_or_else(|| panic!("{name}: no row `{key}`"));
             for (column, theirs) in peer_header.iter().zip(peer_row) {
                 let index = our_header.iter().position(|c| c == column).unwrap();
                 assert!(

@@ -9,7 +9,10 @@ use crate::support::{binary, fixture, golden, run_ok};
 const SMALL: &[&str] = &["--period", "2024-Q2"];
 
 fn small_args(extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["--input".to_string(), fixture("cases_small.csv").display().to_string()];
+    let mut args = vec![
+        "--input".to_string(),
+        fixture("cases_small.csv").display().to_string(),
+    ];
     args.extend(SMALL.iter().chain(extra).map(|s| s.to_string()));
     args
 }
@@ -30,17 +33,24 @@ fn golden_release_of_the_small_fixture() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "csv") {
             let name = path.file_name().unwrap().to_string_lossy().to_string();
-            golden(&format!("small/{name}"), &std::fs::read_to_string(&path).unwrap());
+            golden(
+                &format!("small/{name}"),
+                &std::fs::read_to_string(&path).unwrap(),
+            );
             reports.push(name);
         }
     }
-    golden("small/report.md", &std::fs::read_to_string(release.join("report.md")).unwrap());
+    golden(
+        "small/report.md",
+        &std::fs::read_to_string(release.join("report.md")).unwrap(),
+    );
     // Orphan check: every golden table belongs to a report of this release and vice versa.
-    let mut goldens: Vec<String> = std::fs::read_dir(crate::support::root().join("tests/golden/small"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".csv"))
-        .collect();
+    let mut goldens: Vec<String> =
+        std::fs::read_dir(crate::support::root().join("tests/golden/small"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".csv"))
+            .collect();
     goldens.sort();
     reports.sort();
     if std::env::var_os("UPDATE_GOLDEN").is_none() {
@@ -52,7 +62,14 @@ fn golden_release_of_the_small_fixture() {
 fn release_layout_and_checksums() {
     let out = tempfile::tempdir().unwrap();
     let release = run_small(out.path(), &[]);
-    for file in ["report.md", "rejects.csv", "manifest.json", "SHA256SUMS", "tables/overview.parquet", "tables/by_region.json"] {
+    for file in [
+        "report.md",
+        "rejects.csv",
+        "manifest.json",
+        "SHA256SUMS",
+        "tables/overview.parquet",
+        "tables/by_region.json",
+    ] {
         assert!(release.join(file).is_file(), "{file} missing");
     }
     let status = std::process::Command::new("sha256sum")
@@ -62,7 +79,8 @@ fn release_layout_and_checksums() {
         .unwrap();
     assert!(status.success(), "sha256sum -c failed");
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(release.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["rows"]["read"], 60);
     assert_eq!(manifest["rows"]["accepted"], 60);
     assert_eq!(manifest["parameters"]["as_of"], "2024-06-30");
@@ -71,7 +89,10 @@ fn release_layout_and_checksums() {
     assert!(manifest["queries"].as_array().unwrap().len() >= 9);
     let outputs = manifest["outputs"].as_array().unwrap();
     assert!(outputs.iter().any(|o| o["path"] == "tables/overview.csv"));
-    assert_eq!(std::fs::read_link(out.path().join("latest")).unwrap(), Path::new("2024-Q2"));
+    assert_eq!(
+        std::fs::read_link(out.path().join("latest")).unwrap(),
+        Path::new("2024-Q2")
+    );
 }
 
 #[test]
@@ -106,7 +127,12 @@ fn rerunning_a_period_replaces_it() {
     let release = run_small(out.path(), &["--as-of", "2024-05-31"]);
     let manifest = std::fs::read_to_string(release.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"as_of\": \"2024-05-31\""));
-    assert_eq!(std::fs::read_dir(out.path().join(".releases")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(out.path().join(".releases"))
+            .unwrap()
+            .count(),
+        1
+    );
     assert!(!out.path().join(".staging").exists());
 }
 
@@ -155,12 +181,19 @@ fn a_killed_run_leaves_the_previous_release_intact() {
             .current_dir(out.path().join("all"))
             .status()
             .unwrap();
-        assert!(status.success(), "previous release damaged after kill at {delay} ms");
+        assert!(
+            status.success(),
+            "previous release damaged after kill at {delay} ms"
+        );
         let visible: Vec<_> = std::fs::read_dir(out.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .filter(|n| !n.starts_with('.'))
             .collect();
-        assert_eq!(visible.len(), 2, "only `all` and `latest` are visible: {visible:?}");
+        assert_eq!(
+            visible.len(),
+            2,
+            "only `all` and `latest` are visible: {visible:?}"
+        );
     }
 }

@@ -17,7 +17,9 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The binary, quiet, with a fixed SOURCE_DATE_EPOCH unset.
 pub fn binary() -> Command {
     let mut command = Command::cargo_bin("dispute-stats").expect("binary built");
-    command.env_remove("SOURCE_DATE_EPOCH").env_remove("DISPUTE_STATS_LOG");
+    command
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("DISPUTE_STATS_LOG");
     command
 }
 
