@@ -1,9 +1,10 @@
 //! Kaplan–Meier product-limit estimate of the survival function S(t) for right-censored
-//! durations (E. L. Kaplan and P. Meier 1958, JASA 53(282), 457–481), reproducing lifelines' `KaplanMeierFitter` with default settings (lifelines
-//! 0.30.3): Greenwood's variance (M. Greenwood 1926, "The natural duration of cancer", Reports
-//! on Public Health and Medical Subjects 33) and a pointwise confidence band built on
-//! log(−log S) and transformed back, the "exponential Greenwood" band of J. D. Kalbfleisch and
-//! R. L. Prentice (1980), *The Statistical Analysis of Failure Time Data*, Wiley.
+//! durations (E. L. Kaplan and P. Meier 1958, JASA 53(282), 457–481), reproducing lifelines'
+//! `KaplanMeierFitter` with default settings (lifelines 0.30.3): Greenwood's variance
+//! (M. Greenwood 1926, "The natural duration of cancer", Reports on Public Health and Medical
+//! Subjects 33) and a pointwise confidence band built on log(−log S) and transformed back, the
+//! "exponential Greenwood" band of J. D. Kalbfleisch and R. L. Prentice (1980), *The
+//! Statistical Analysis of Failure Time Data*, Wiley.
 //!
 //! At each distinct time t with n cases at risk and d events, S(t) = S(t−)·(n − d)/n and the
 //! Greenwood sum V(t) = Σ d/(n(n − d)). With v = ln S and z the two-sided normal critical value
