@@ -681,11 +681,10 @@ struct Fixed {
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scale = 10i64.pow(self.decimals);
+        let scale = 10u64.pow(self.decimals);
         let width = self.decimals as usize;
         let sign = if self.units < 0 { "-" } else { "" };
         let units = self.units.unsigned_abs();
-        let scale = scale.unsigned_abs();
         write!(f, "{sign}{}.{:0width$}", units / scale, units % scale)
     }
 }

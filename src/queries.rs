@@ -13,16 +13,58 @@ use crate::error::usage;
 /// The built-in suite, compiled into the binary so `dispute-stats run` works anywhere.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("overview", include_str!("../queries/overview.sql")),
+    (
+        "flow_and_stock",
+        include_str!("../queries/flow_and_stock.sql"),
+    ),
+    (
+        "period_change",
+        include_str!("../queries/period_change.sql"),
+    ),
     ("by_region", include_str!("../queries/by_region.sql")),
     ("by_debt_type", include_str!("../queries/by_debt_type.sql")),
     ("by_channel", include_str!("../queries/by_channel.sql")),
     ("by_stage", include_str!("../queries/by_stage.sql")),
+    ("funnel", include_str!("../queries/funnel.sql")),
     ("by_debt_age", include_str!("../queries/by_debt_age.sql")),
     (
         "by_amount_tier",
         include_str!("../queries/by_amount_tier.sql"),
     ),
     ("by_month", include_str!("../queries/by_month.sql")),
+    ("vintage", include_str!("../queries/vintage.sql")),
+    (
+        "resolution_time",
+        include_str!("../queries/resolution_time.sql"),
+    ),
+    (
+        "resolution_time_by_region",
+        include_str!("../queries/resolution_time_by_region.sql"),
+    ),
+    (
+        "resolution_time_by_debt_type",
+        include_str!("../queries/resolution_time_by_debt_type.sql"),
+    ),
+    (
+        "resolution_time_by_channel",
+        include_str!("../queries/resolution_time_by_channel.sql"),
+    ),
+    (
+        "resolution_time_by_stage",
+        include_str!("../queries/resolution_time_by_stage.sql"),
+    ),
+    (
+        "resolution_time_by_debt_age",
+        include_str!("../queries/resolution_time_by_debt_age.sql"),
+    ),
+    (
+        "resolution_time_by_amount_tier",
+        include_str!("../queries/resolution_time_by_amount_tier.sql"),
+    ),
+    (
+        "resolution_curve_by_region",
+        include_str!("../queries/resolution_curve_by_region.sql"),
+    ),
     ("complaints", include_str!("../queries/complaints.sql")),
 ];
 

@@ -260,7 +260,7 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     check_suite(&suite, &keep).await?;
     let (engine, ingested, window) = prepare(&settings.source).await?;
     check_reject_rate(settings, &ingested, &name)?;
-    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
+    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config, &window).await?;
     let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
     write_release(
@@ -347,11 +347,19 @@ async fn run_suite(
     engine: &Engine,
     suite: &[Query],
     config: &JobConfig,
+    window: &Window,
 ) -> anyhow::Result<(Vec<Table>, Vec<(String, String)>)> {
     let mut tables = Vec::new();
     let mut skipped = Vec::new();
     let bar = progress("reports");
     for query in suite {
+        if query.requires.iter().any(|c| c == "period") && window.period.is_none() {
+            skipped.push((
+                query.name.clone(),
+                "it compares periods; run with `--period`".into(),
+            ));
+            continue;
+        }
         if let Some(missing) = query.requires.iter().find(|c| config.absent.contains(c)) {
             skipped.push((
                 query.name.clone(),

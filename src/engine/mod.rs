@@ -133,20 +133,19 @@ fn date_literal(date: NaiveDate) -> String {
 
 /// The `params` table: one row with the window, for queries that need it.
 fn params_sql(window: &Window) -> String {
-    let (start, end, label) = match &window.period {
-        Some(p) => (
-            date_literal(p.start),
-            date_literal(p.end),
-            format!("'{}'", p.label),
-        ),
-        None => (
-            "CAST(NULL AS DATE)".into(),
-            "CAST(NULL AS DATE)".into(),
-            "'all'".into(),
-        ),
-    };
+    let null = || "CAST(NULL AS DATE)".to_string();
+    let period = window.period.as_ref();
+    let previous = period.and_then(Period::previous);
+    let (start, end) = period.map_or((null(), null()), |p| {
+        (date_literal(p.start), date_literal(p.end))
+    });
+    let (previous_start, previous_end) = previous.map_or((null(), null()), |p| {
+        (date_literal(p.start), date_literal(p.end))
+    });
+    let label = period.map_or("all".to_string(), |p| p.label.clone());
     format!(
-        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, {label} AS period",
+        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, \
+         {previous_start} AS previous_start, {previous_end} AS previous_end, '{label}' AS period",
         date_literal(window.as_of)
     )
 }

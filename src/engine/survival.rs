@@ -141,12 +141,20 @@ struct TimeKey(u64);
 impl TimeKey {
     fn new(time: f64) -> Self {
         let bits = time.to_bits();
-        TimeKey(if bits >> 63 == 1 { !bits } else { bits | (1 << 63) })
+        TimeKey(if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        })
     }
 
     fn time(self) -> f64 {
         let bits = self.0;
-        f64::from_bits(if bits >> 63 == 1 { bits & !(1 << 63) } else { !bits })
+        f64::from_bits(if bits >> 63 == 1 {
+            bits & !(1 << 63)
+        } else {
+            !bits
+        })
     }
 }
 
@@ -290,25 +298,25 @@ impl Accumulator for KmAccumulator {
         match (self.statistic, km.as_ref()) {
             (Statistic::Curve, km) => self.curve(km),
             (Statistic::Reached, None) => Ok(ScalarValue::Boolean(None)),
-            (Statistic::Reached, Some(km)) => {
-                Ok(ScalarValue::Boolean(Some(km.quantile(parameter).time.is_some())))
-            }
+            (Statistic::Reached, Some(km)) => Ok(ScalarValue::Boolean(Some(
+                km.quantile(parameter).time.is_some(),
+            ))),
             (_, None) => float(None),
             (Statistic::Quantile(p), Some(km)) => float(part(km.quantile(parameter), p)),
-            (Statistic::Survival(p), Some(km)) => float(km.survival_at(parameter).map(
-                |(s, low, high)| match p {
+            (Statistic::Survival(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
                     Part::Estimate => s,
                     Part::Low => low,
                     Part::High => high,
-                },
-            )),
-            (Statistic::EndedBy(p), Some(km)) => float(km.survival_at(parameter).map(
-                |(s, low, high)| match p {
+                }))
+            }
+            (Statistic::EndedBy(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
                     Part::Estimate => 1.0 - s,
                     Part::Low => 1.0 - high,
                     Part::High => 1.0 - low,
-                },
-            )),
+                }))
+            }
         }
     }
 

@@ -5,4 +5,5 @@ mod cli;
 mod ingest;
 mod peers;
 mod release;
+mod stats;
 mod support;
