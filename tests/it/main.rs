@@ -1,5 +1,6 @@
 //! One integration-test binary (it compiles and links once), a module per area.
 
+mod calibration;
 mod cfpb;
 mod cli;
 mod ingest;
