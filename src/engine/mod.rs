@@ -34,10 +34,22 @@ pub struct EngineOptions {
     pub partitions: usize,
 }
 
+/// A quarter of the machine's memory, between 512 MiB and 4 GiB (2 GiB when unknown).
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        });
+    total.map_or(2 << 30, |bytes| (bytes / 4).clamp(512 << 20, 4 << 30))
+}
+
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            memory_limit: 2 << 30,
+            memory_limit: default_memory_limit(),
             spill_dir: None,
             partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }

@@ -110,11 +110,10 @@ impl AggregateUDFImpl for KmFunction {
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(KmAccumulator {
-            statistic: self.statistic,
-            parameter: self.fixed.map(f64::from_bits),
-            counts: BTreeMap::new(),
-        }))
+        Ok(Box::new(KmAccumulator::new(
+            self.statistic,
+            self.fixed.map(f64::from_bits),
+        )))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -126,11 +125,16 @@ impl AggregateUDFImpl for KmFunction {
     }
 }
 
+/// Whole days below this are counted in a dense array (the common case: durations in days);
+/// other times go to an ordered map.
+const DENSE_DAYS: usize = 1 << 14;
+
 /// Histogram of (time → events, censorings) plus the function's parameter.
 #[derive(Debug)]
 struct KmAccumulator {
     statistic: Statistic,
     parameter: Option<f64>,
+    dense: Vec<(u64, u64)>,
     counts: BTreeMap<TimeKey, (u64, u64)>,
 }
 
@@ -159,10 +163,52 @@ impl TimeKey {
 }
 
 impl KmAccumulator {
+    fn new(statistic: Statistic, parameter: Option<f64>) -> Self {
+        KmAccumulator {
+            statistic,
+            parameter,
+            dense: Vec::new(),
+            counts: BTreeMap::new(),
+        }
+    }
+
     fn add(&mut self, time: f64, events: u64, censored: u64) {
-        let entry = self.counts.entry(TimeKey::new(time)).or_default();
+        let day = time as usize;
+        let entry = if day as f64 == time && day < DENSE_DAYS && time.is_sign_positive() {
+            if self.dense.len() <= day {
+                self.dense.resize(day + 1, (0, 0));
+            }
+            &mut self.dense[day]
+        } else {
+            self.counts.entry(TimeKey::new(time)).or_default()
+        };
         entry.0 += events;
         entry.1 += censored;
+    }
+
+    /// Every (time, events, censorings) with at least one case, in time order.
+    fn histogram(&self) -> Vec<TimeCount> {
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, (events, censored))| events + censored > 0)
+            .map(|(day, (events, censored))| TimeCount {
+                time: day as f64,
+                events: *events,
+                censored: *censored,
+            });
+        let sparse = self
+            .counts
+            .iter()
+            .map(|(key, (events, censored))| TimeCount {
+                time: key.time(),
+                events: *events,
+                censored: *censored,
+            });
+        let mut all: Vec<TimeCount> = dense.chain(sparse).collect();
+        all.sort_by(|a, b| a.time.total_cmp(&b.time));
+        all
     }
 
     fn set_parameter(&mut self, value: f64) -> Result<()> {
@@ -178,12 +224,13 @@ impl KmAccumulator {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(8 + self.counts.len() * 24);
+        let histogram = self.histogram();
+        let mut bytes = Vec::with_capacity(8 + histogram.len() * 24);
         bytes.extend_from_slice(&self.parameter.unwrap_or(f64::NAN).to_le_bytes());
-        for (key, (events, censored)) in &self.counts {
-            bytes.extend_from_slice(&key.time().to_le_bytes());
-            bytes.extend_from_slice(&events.to_le_bytes());
-            bytes.extend_from_slice(&censored.to_le_bytes());
+        for count in histogram {
+            bytes.extend_from_slice(&count.time.to_le_bytes());
+            bytes.extend_from_slice(&count.events.to_le_bytes());
+            bytes.extend_from_slice(&count.censored.to_le_bytes());
         }
         bytes
     }
@@ -213,19 +260,8 @@ impl KmAccumulator {
     }
 
     fn estimate(&self) -> Option<KaplanMeier> {
-        if self.counts.is_empty() {
-            return None;
-        }
-        let counts: Vec<TimeCount> = self
-            .counts
-            .iter()
-            .map(|(key, (events, censored))| TimeCount {
-                time: key.time(),
-                events: *events,
-                censored: *censored,
-            })
-            .collect();
-        Some(KaplanMeier::from_counts(&counts, KM_LEVEL))
+        let counts = self.histogram();
+        (!counts.is_empty()).then(|| KaplanMeier::from_counts(&counts, KM_LEVEL))
     }
 
     fn curve(&self, km: &KaplanMeier) -> Result<ScalarValue> {
@@ -324,7 +360,7 @@ impl Accumulator for KmAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.counts.len() * 40
+        std::mem::size_of_val(self) + self.dense.capacity() * 16 + self.counts.len() * 40
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -385,23 +421,25 @@ mod tests {
 
     #[test]
     fn state_round_trips_and_merges() {
-        let mut first = KmAccumulator {
-            statistic: Statistic::Quantile(Part::Estimate),
-            parameter: Some(0.5),
-            counts: BTreeMap::new(),
-        };
+        let mut first = KmAccumulator::new(Statistic::Quantile(Part::Estimate), Some(0.5));
         first.add(3.0, 1, 0);
         first.add(5.0, 0, 2);
-        let mut second = KmAccumulator {
-            statistic: Statistic::Quantile(Part::Estimate),
-            parameter: None,
-            counts: BTreeMap::new(),
-        };
+        first.add(2.5, 1, 0);
+        let mut second = KmAccumulator::new(Statistic::Quantile(Part::Estimate), None);
         second.add(3.0, 2, 1);
+        second.add(1e9, 0, 1);
         second.decode_into(&first.encode()).unwrap();
         assert_eq!(second.parameter, Some(0.5));
-        assert_eq!(second.counts[&TimeKey::new(3.0)], (3, 1));
-        assert_eq!(second.counts[&TimeKey::new(5.0)], (0, 2));
+        let histogram: Vec<(f64, u64, u64)> = second
+            .histogram()
+            .iter()
+            .map(|c| (c.time, c.events, c.censored))
+            .collect();
+        assert_eq!(
+            histogram,
+            [(2.5, 1, 0), (3.0, 3, 1), (5.0, 0, 2), (1e9, 0, 1)],
+            "dense days, fractional and large times merge in order"
+        );
         assert!(second.decode_into(&[1, 2, 3]).is_err());
     }
 }
