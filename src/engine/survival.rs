@@ -313,7 +313,9 @@ impl Accumulator for KmAccumulator {
             let Some(parameters) = parameters.as_any().downcast_ref::<Float64Array>() else {
                 return exec_err!("the third argument of a KM function must be DOUBLE");
             };
-            if let Some(value) = parameters.iter().flatten().next() {
+            // Every row is checked: a parameter that varies within a group is an error, not
+            // silently the first row's value.
+            for value in parameters.iter().flatten() {
                 self.set_parameter(value)?;
             }
         }
