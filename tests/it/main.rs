@@ -3,7 +3,9 @@
 mod calibration;
 mod cfpb;
 mod cli;
+mod functions;
 mod ingest;
+mod metrics;
 mod peers;
 mod release;
 mod stats;
