@@ -1,0 +1,235 @@
+//! One table under protection: its count and amount cells as numbers, which rule (if any)
+//! suppressed each, which inner cells each row covers, and the primary rules of DESIGN §6.
+
+use datafusion::arrow::array::Array;
+
+use super::inner::{InnerCells, float_column, key_at, text_columns};
+use super::{Rule, Settings};
+use crate::output::Table;
+
+/// What a measure column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A number of cases.
+    Count,
+    /// A sum of the `cases` column `source`.
+    Amount {
+        /// The summed `cases` column.
+        source: String,
+    },
+}
+
+/// One count or amount column.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    /// Column name.
+    pub column: String,
+    /// Count or amount.
+    pub kind: Kind,
+    /// Cell values (`None` for NULL).
+    pub values: Vec<Option<f64>>,
+    /// The rule that suppressed each cell.
+    pub rule: Vec<Option<Rule>>,
+}
+
+/// A table's cells and their protection state.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// Report name.
+    pub name: String,
+    /// Number of rows.
+    pub rows: usize,
+    /// Counts (in header order), then amounts.
+    pub measures: Vec<Measure>,
+    /// Index of the measure that counts the cases of a row: `cases`, else the first count.
+    pub row_measure: usize,
+    /// The rule that suppressed a whole row.
+    pub row_rule: Vec<Option<Rule>>,
+    /// Per row, the inner cells matching it on the table's dimensions that are breakdown columns.
+    pub cover: Vec<Vec<u32>>,
+    /// Why the rows are not exact sums of inner cells, if they are not.
+    pub unlinked: Option<String>,
+}
+
+impl Sheet {
+    /// Reads a table's measures and matches its rows to inner cells.
+    pub fn new(table: &Table, inner: &InnerCells) -> anyhow::Result<Sheet> {
+        let query = &table.query;
+        let batch = &table.batch;
+        let rows = batch.num_rows();
+        let mut measures = Vec::new();
+        let columns =
+            query
+                .counts
+                .iter()
+                .map(|c| (c, Kind::Count))
+                .chain(query.amounts.iter().map(|a| {
+                    let source = query.amount_source(a).to_string();
+                    (a, Kind::Amount { source })
+                }));
+        for (column, kind) in columns {
+            let values = float_column(batch, column)
+                .map_err(|e| anyhow::anyhow!("report `{}`: {e}", query.name))?;
+            measures.push(Measure {
+                column: column.clone(),
+                kind,
+                values: (0..rows)
+                    .map(|r| values.is_valid(r).then(|| values.value(r)))
+                    .collect(),
+                rule: vec![None; rows],
+            });
+        }
+        let row_measure = query.counts.iter().position(|c| c == "cases").unwrap_or(0);
+        if query.counts.is_empty() {
+            anyhow::bail!(
+                "report `{}` has no count column: disclosure control needs the cases of each row",
+                query.name
+            );
+        }
+        let linking: Vec<String> = query
+            .dimensions
+            .iter()
+            .filter(|d| inner.columns.contains(d))
+            .cloned()
+            .collect();
+        let groups = inner.group_by(&linking);
+        let keys = text_columns(batch, &linking)?;
+        let cover: Vec<Vec<u32>> = (0..rows)
+            .map(|r| groups.get(&key_at(&keys, r)).cloned().unwrap_or_default())
+            .collect();
+        let mut sheet = Sheet {
+            name: query.name.clone(),
+            rows,
+            measures,
+            row_measure,
+            row_rule: vec![None; rows],
+            cover,
+            unlinked: None,
+        };
+        sheet.unlinked = if linking.len() < query.dimensions.len() {
+            Some("some of its dimensions are not columns of `cases`".into())
+        } else if !sheet.counts_match(inner) {
+            Some(format!(
+                "its `{}` column does not equal the cases of each group (a filter, join or computed column)",
+                sheet.measures[row_measure].column
+            ))
+        } else {
+            None
+        };
+        Ok(sheet)
+    }
+
+    /// Whether every row counts exactly the cases of the inner cells it covers.
+    fn counts_match(&self, inner: &InnerCells) -> bool {
+        let counts = &self.measures[self.row_measure].values;
+        (0..self.rows).all(|r| {
+            let covered: u64 = self.cover[r].iter().map(|&i| inner.cases[i as usize]).sum();
+            counts[r] == Some(covered as f64)
+        })
+    }
+
+    /// The number of cases in a row, as far as the table says (NULL counts as none).
+    pub fn cases(&self, row: usize) -> f64 {
+        self.measures[self.row_measure].values[row].unwrap_or(0.0)
+    }
+
+    /// Whether a cell is suppressed.
+    pub fn is_suppressed(&self, measure: usize, row: usize) -> bool {
+        self.measures[measure].rule[row].is_some()
+    }
+
+    /// Suppresses a cell, and the whole row when it is the row's case count; true if anything changed.
+    pub fn suppress(&mut self, measure: usize, row: usize, rule: Rule) -> bool {
+        if measure != self.row_measure {
+            let cell = &mut self.measures[measure].rule[row];
+            let changed = cell.is_none();
+            cell.get_or_insert(rule);
+            return changed;
+        }
+        let mut changed = self.row_rule[row].is_none();
+        self.row_rule[row].get_or_insert(rule);
+        for m in &mut self.measures {
+            changed |= m.rule[row].is_none();
+            m.rule[row].get_or_insert(rule);
+        }
+        changed
+    }
+
+    /// Index of a measure column.
+    pub fn measure(&self, column: &str) -> Option<usize> {
+        self.measures.iter().position(|m| m.column == column)
+    }
+
+    /// Applies the primary rules: threshold on rows and counts, complement on count rates,
+    /// dominance on amounts.
+    pub fn primary(&mut self, table: &Table, settings: &Settings, inner: &InnerCells) {
+        let min = settings.min_cell as f64;
+        for row in 0..self.rows {
+            if self.cases(row) < min {
+                self.suppress(self.row_measure, row, Rule::Threshold);
+            }
+        }
+        for m in 0..self.measures.len() {
+            for row in 0..self.rows {
+                let measure = &self.measures[m];
+                let small = match (&measure.kind, measure.values[row]) {
+                    (Kind::Count, Some(v)) => v < min,
+                    (Kind::Amount { source }, Some(v)) => {
+                        self.dominated(inner, source, row, v, settings)
+                    }
+                    (_, None) => false,
+                };
+                if small {
+                    let rule = match measure.kind {
+                        Kind::Count => Rule::Threshold,
+                        Kind::Amount { .. } => Rule::Dominance,
+                    };
+                    self.suppress(m, row, rule);
+                }
+            }
+        }
+        for rate in &table.query.rates {
+            let (Some(n), Some(d)) = (
+                self.measure(&rate.numerator),
+                self.measure(&rate.denominator),
+            ) else {
+                continue;
+            };
+            if self.measures[n].kind != Kind::Count || self.measures[d].kind != Kind::Count {
+                continue;
+            }
+            for row in 0..self.rows {
+                let (Some(num), Some(den)) =
+                    (self.measures[n].values[row], self.measures[d].values[row])
+                else {
+                    continue;
+                };
+                if num <= den && den - num < min {
+                    self.suppress(n, row, Rule::Complement);
+                }
+            }
+        }
+    }
+
+    /// The (n, k) dominance rule: the largest `n` cases hold more than `k`% of the cell's sum.
+    /// A positive sum whose contributions are unknown counts as dominated.
+    fn dominated(
+        &self,
+        inner: &InnerCells,
+        source: &str,
+        row: usize,
+        total: f64,
+        settings: &Settings,
+    ) -> bool {
+        if total <= 0.0 {
+            return false;
+        }
+        if self.cover[row].is_empty() {
+            return true;
+        }
+        match inner.top_sum(source, &self.cover[row], settings.dominance_n) {
+            Some(top) => top > settings.dominance_k / 100.0 * total,
+            None => true,
+        }
+    }
+}
