@@ -171,7 +171,10 @@ pub fn protect(
             "name": sheet.name,
             "linked": sheet.unlinked.is_none(),
             "protected_alone_because": sheet.unlinked,
-            "suppressed": Rule::ALL.iter().map(|r| (r.name(), tally.get(r).copied().unwrap_or(0))).collect::<BTreeMap<_, _>>(),
+            "suppressed": Rule::ALL
+                .iter()
+                .map(|r| (r.name().to_string(), tally.get(r).copied().unwrap_or(0).into()))
+                .collect::<serde_json::Map<_, _>>(),
         }));
         published.push(table);
     }
