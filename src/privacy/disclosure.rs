@@ -253,8 +253,47 @@ fn publish(table: Table, sheet: &Sheet, settings: &Settings) -> anyhow::Result<(
         .iter()
         .map(|n| role(&query, sheet, n))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let rules = cell_rules(&batch, &names, &roles, sheet, settings);
+    let mut columns = published_columns(&batch, &names, &roles, &rules, sheet, settings)?;
+    columns.push(Arc::new(flag_column(&names, &roles, &rules, sheet)));
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(FLAG_COLUMN, DataType::Utf8, true));
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    let mut tally = Tally::new();
+    for rule in rules.iter().flatten().flatten() {
+        *tally.entry(*rule).or_default() += 1;
+    }
+    notes.extend(footnotes(&tally, sheet, settings));
+    let table = Table {
+        query,
+        batch,
+        notes,
+    };
+    Ok((table, tally))
+}
+
+/// Whether a column is a rate between two counts.
+fn is_count_rate(role: &Role, sheet: &Sheet) -> bool {
+    match role {
+        Role::Rate {
+            numerator,
+            denominator,
+        } => [numerator, denominator]
+            .iter()
+            .all(|&&m| sheet.measures[m].kind == Kind::Count),
+        _ => false,
+    }
+}
+
+/// Per column, per row: the rule that empties the cell (only cells that hold a value).
+fn cell_rules(
+    batch: &RecordBatch,
+    names: &[String],
+    roles: &[Role],
+    sheet: &Sheet,
+    settings: &Settings,
+) -> Vec<Vec<Option<Rule>>> {
     let rows = sheet.rows;
-    // Per column, per row: the rule that blanks the cell.
     let mut rules: Vec<Vec<Option<Rule>>> = vec![vec![None; rows]; names.len()];
     for (c, role) in roles.iter().enumerate() {
         rules[c] = match role {
@@ -270,76 +309,69 @@ fn publish(table: Table, sheet: &Sheet, settings: &Settings) -> anyhow::Result<(
                 .collect(),
         };
     }
-    let count_rate = |role: &Role| match role {
-        Role::Rate {
-            numerator,
-            denominator,
-        } => [numerator, denominator]
-            .iter()
-            .all(|&&m| sheet.measures[m].kind == Kind::Count),
-        _ => false,
-    };
     for (c, role) in roles.iter().enumerate() {
         let Role::Derived(base) = role else { continue };
         let b = names.iter().position(|n| n == base);
+        let rounded =
+            settings.rounding_base.is_some() && b.is_some_and(|b| is_count_rate(&roles[b], sheet));
         rules[c] = (0..rows)
             .map(|r| {
                 let from_base = b.and_then(|b| rules[b][r]).or(sheet.row_rule[r]);
-                let rounded = settings.rounding_base.is_some()
-                    && b.is_some_and(|b| count_rate(&roles[b]))
-                    && batch.column(c).is_valid(r);
                 from_base.or(rounded.then_some(Rule::Rounding))
             })
             .collect();
     }
-    let blanked = |c: usize| -> anyhow::Result<ArrayRef> {
+    for (c, column) in batch.columns().iter().enumerate() {
+        for (r, rule) in rules[c].iter_mut().enumerate() {
+            if column.is_null(r) {
+                *rule = None;
+            }
+        }
+    }
+    rules
+}
+
+/// The table's columns with suppressed cells emptied and, with rounding, counts rounded and
+/// count rates recomputed from the rounded counts.
+fn published_columns(
+    batch: &RecordBatch,
+    names: &[String],
+    roles: &[Role],
+    rules: &[Vec<Option<Rule>>],
+    sheet: &Sheet,
+    settings: &Settings,
+) -> anyhow::Result<Vec<ArrayRef>> {
+    let emptied = |c: usize| -> anyhow::Result<ArrayRef> {
         let mask: BooleanArray = rules[c].iter().map(|r| Some(r.is_some())).collect();
         Ok(nullif(batch.column(c), &mask)?)
     };
-    // Dimensions and measures first: rates may be recomputed from the rounded counts.
+    // Dimensions and measures first: rates are recomputed from the rounded counts.
     let mut columns: Vec<ArrayRef> = Vec::new();
     for (c, role) in roles.iter().enumerate() {
         columns.push(match (role, settings.rounding_base) {
             (Role::Dimension, _) => batch.column(c).clone(),
             (Role::Measure(m), Some(base)) if sheet.measures[*m].kind == Kind::Count => {
-                round(&blanked(c)?, base)?
+                round(&emptied(c)?, base)?
             }
-            _ => blanked(c)?,
+            _ => emptied(c)?,
         });
     }
-    if settings.rounding_base.is_some() {
-        for (c, role) in roles.iter().enumerate() {
-            if let Role::Rate {
-                numerator,
-                denominator,
-            } = role
-                && count_rate(role)
-            {
-                let part = |m: usize| names.iter().position(|n| *n == sheet.measures[m].column);
-                if let (Some(n), Some(d)) = (part(*numerator), part(*denominator)) {
-                    columns[c] = recomputed_rate(&columns[c], &columns[n], &columns[d])?;
-                }
-            }
+    if settings.rounding_base.is_none() {
+        return Ok(columns);
+    }
+    let position = |m: usize| names.iter().position(|n| *n == sheet.measures[m].column);
+    for (c, role) in roles.iter().enumerate() {
+        if let Role::Rate {
+            numerator,
+            denominator,
+        } = role
+            && is_count_rate(role, sheet)
+            && let (Some(n), Some(d)) = (position(*numerator), position(*denominator))
+        {
+            columns[c] = recomputed_rate(&columns[c], &columns[n], &columns[d])?;
         }
     }
-    let flags = flag_column(&names, &roles, &rules, sheet);
-    columns.push(Arc::new(flags));
-    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(Field::new(FLAG_COLUMN, DataType::Utf8, true));
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
-    let mut tally = Tally::new();
-    for rule in rules.iter().flatten().flatten() {
-        *tally.entry(*rule).or_default() += 1;
-    }
-    notes.extend(footnotes(&tally, sheet, settings));
-    Ok((
-        Table {
-            query,
-            batch,
-            notes,
-        },
-        tally,
-    ))
+    Ok(columns)
 }
 
 /// Rounds a numeric column to the nearest multiple of `base`, keeping its type.

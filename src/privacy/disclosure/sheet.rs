@@ -57,35 +57,14 @@ impl Sheet {
         let query = &table.query;
         let batch = &table.batch;
         let rows = batch.num_rows();
-        let mut measures = Vec::new();
-        let columns =
-            query
-                .counts
-                .iter()
-                .map(|c| (c, Kind::Count))
-                .chain(query.amounts.iter().map(|a| {
-                    let source = query.amount_source(a).to_string();
-                    (a, Kind::Amount { source })
-                }));
-        for (column, kind) in columns {
-            let values = float_column(batch, column)
-                .map_err(|e| anyhow::anyhow!("report `{}`: {e}", query.name))?;
-            measures.push(Measure {
-                column: column.clone(),
-                kind,
-                values: (0..rows)
-                    .map(|r| values.is_valid(r).then(|| values.value(r)))
-                    .collect(),
-                rule: vec![None; rows],
-            });
-        }
-        let row_measure = query.counts.iter().position(|c| c == "cases").unwrap_or(0);
         if query.counts.is_empty() {
             anyhow::bail!(
                 "report `{}` has no count column: disclosure control needs the cases of each row",
                 query.name
             );
         }
+        let measures = read_measures(table)?;
+        let row_measure = query.counts.iter().position(|c| c == "cases").unwrap_or(0);
         let linking: Vec<String> = query
             .dimensions
             .iter()
@@ -232,4 +211,30 @@ impl Sheet {
             None => true,
         }
     }
+}
+
+/// The count columns (in header order), then the amount columns, as numbers.
+fn read_measures(table: &Table) -> anyhow::Result<Vec<Measure>> {
+    let query = &table.query;
+    let counts = query.counts.iter().map(|c| (c, Kind::Count));
+    let amounts = query.amounts.iter().map(|a| {
+        let source = query.amount_source(a).to_string();
+        (a, Kind::Amount { source })
+    });
+    let rows = table.batch.num_rows();
+    counts
+        .chain(amounts)
+        .map(|(column, kind)| {
+            let values = float_column(&table.batch, column)
+                .map_err(|e| anyhow::anyhow!("report `{}`: {e}", query.name))?;
+            Ok(Measure {
+                column: column.clone(),
+                kind,
+                values: (0..rows)
+                    .map(|r| values.is_valid(r).then(|| values.value(r)))
+                    .collect(),
+                rule: vec![None; rows],
+            })
+        })
+        .collect()
 }
