@@ -6,7 +6,7 @@ use std::io::Write;
 use sha2::{Digest, Sha256};
 
 use crate::engine::Window;
-use crate::ingest::{InputRecord, Ingested, hex};
+use crate::ingest::{Ingested, InputRecord, hex};
 use crate::privacy::disclosure::Protected;
 use crate::queries::Query;
 use crate::release::{OutputFile, Staging};

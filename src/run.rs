@@ -67,7 +67,10 @@ impl SourceSettings {
                 let bytes = std::fs::read(path)
                     .map_err(|e| usage(format!("cannot read config `{}`: {e}", path.display())))?;
                 let digest = hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-                (JobConfig::load(path)?, Some((path.display().to_string(), digest)))
+                (
+                    JobConfig::load(path)?,
+                    Some((path.display().to_string(), digest)),
+                )
             }
             None => (JobConfig::default(), None),
         };
@@ -257,13 +260,22 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     check_suite(&suite, &keep).await?;
     let (engine, ingested, window) = prepare(&settings.source).await?;
     check_reject_rate(settings, &ingested, &name)?;
-    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
+    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config, &window).await?;
     let privacy = &settings.source.config.privacy;
     let inner = inner_cells(&engine, &tables, privacy).await?;
     let protected = disclosure::protect(tables, &inner, privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
-    write_release(&mut staging, &protected.tables, &ingested, &window, &skipped, &name)?;
-    let manifest = Manifest::build(settings, &ingested, &window, &suite, &skipped, &protected, &staging)?;
+    write_release(
+        &mut staging,
+        &protected.tables,
+        &ingested,
+        &window,
+        &skipped,
+        &name,
+    )?;
+    let manifest = Manifest::build(
+        settings, &ingested, &window, &suite, &skipped, &protected, &staging,
+    )?;
     staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
     let link = staging.publish()?;
     Ok(RunSummary {
@@ -283,7 +295,13 @@ async fn inner_cells(
     tables: &[Table],
     privacy: &PrivacyConfig,
 ) -> anyhow::Result<InnerCells> {
-    let cases = engine.context().table("cases").await?.schema().as_arrow().clone();
+    let cases = engine
+        .context()
+        .table("cases")
+        .await?
+        .schema()
+        .as_arrow()
+        .clone();
     let top_n = disclosure::Settings::new(privacy).dominance_n;
     let request = InnerRequest::new(tables.iter().map(|t| &t.query), &cases, top_n);
     let mut results = Vec::new();
@@ -303,7 +321,13 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
     engine
         .register_cases(crate::contract::schema(keep), Vec::new(), &window)
         .await?;
-    let cases = engine.context().table("cases").await?.schema().as_arrow().clone();
+    let cases = engine
+        .context()
+        .table("cases")
+        .await?
+        .schema()
+        .as_arrow()
+        .clone();
     for query in suite {
         let schema = engine
             .plan(query)
@@ -316,7 +340,11 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
     Ok(())
 }
 
-fn check_reject_rate(settings: &RunSettings, ingested: &Ingested, name: &str) -> anyhow::Result<()> {
+fn check_reject_rate(
+    settings: &RunSettings,
+    ingested: &Ingested,
+    name: &str,
+) -> anyhow::Result<()> {
     let counts = &ingested.counts;
     let considered = counts.read - counts.filtered;
     let rejected = ingested.rejects.len() as u64;
@@ -351,11 +379,19 @@ async fn run_suite(
     engine: &Engine,
     suite: &[Query],
     config: &JobConfig,
+    window: &Window,
 ) -> anyhow::Result<(Vec<Table>, Vec<(String, String)>)> {
     let mut tables = Vec::new();
     let mut skipped = Vec::new();
     let bar = progress("reports");
     for query in suite {
+        if query.requires.iter().any(|c| c == "period") && window.period.is_none() {
+            skipped.push((
+                query.name.clone(),
+                "it compares periods; run with `--period`".into(),
+            ));
+            continue;
+        }
         if let Some(missing) = query.requires.iter().find(|c| config.absent.contains(c)) {
             skipped.push((
                 query.name.clone(),

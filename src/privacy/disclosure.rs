@@ -162,7 +162,7 @@ pub fn protect(
     for (sheet, table) in sheets.iter_mut().zip(&tables) {
         sheet.primary(table, &settings, inner);
     }
-    link::secondary(&mut sheets, inner.keys.len());
+    link::secondary(&mut sheets, inner);
     let mut published = Vec::new();
     let mut reports = Vec::new();
     for (table, sheet) in tables.into_iter().zip(&sheets) {
@@ -255,7 +255,7 @@ fn publish(table: Table, sheet: &Sheet, settings: &Settings) -> anyhow::Result<(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let rules = cell_rules(&batch, &names, &roles, sheet, settings);
     let mut columns = published_columns(&batch, &names, &roles, &rules, sheet, settings)?;
-    columns.push(Arc::new(flag_column(&names, &roles, &rules, sheet)));
+    columns.push(Arc::new(flag_column(&names, &roles, &rules, sheet, &batch)));
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(Field::new(FLAG_COLUMN, DataType::Utf8, true));
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
@@ -413,26 +413,29 @@ fn recomputed_rate(
     Ok(cast(&values, rate.data_type())?)
 }
 
-/// The flag column: per row, `*:rule` for a whole row, else `column:rule` items joined by `;`.
+/// The flag column: per row, `*:rule` when every value of the row was emptied, else
+/// `column:rule` items joined by `;`.
 fn flag_column(
     names: &[String],
     roles: &[Role],
     rules: &[Vec<Option<Rule>>],
     sheet: &Sheet,
+    batch: &RecordBatch,
 ) -> StringArray {
+    let measures: Vec<usize> = (0..names.len())
+        .filter(|&c| !matches!(roles[c], Role::Dimension))
+        .collect();
     (0..sheet.rows)
         .map(|r| {
-            if let Some(rule) = sheet.row_rule[r] {
+            let kept = |c: &usize| batch.column(*c).is_valid(r) && rules[*c][r].is_none();
+            if let Some(rule) = sheet.row_rule[r]
+                && !measures.iter().any(kept)
+            {
                 return Some(format!("*:{}", rule.name()));
             }
-            let items: Vec<String> = names
+            let items: Vec<String> = measures
                 .iter()
-                .zip(roles)
-                .zip(rules)
-                .filter(|((_, role), _)| !matches!(role, Role::Dimension))
-                .filter_map(|((name, _), rules)| {
-                    rules[r].map(|rule| format!("{name}:{}", rule.name()))
-                })
+                .filter_map(|&c| rules[c][r].map(|rule| format!("{}:{}", names[c], rule.name())))
                 .collect();
             (!items.is_empty()).then(|| items.join(";"))
         })

@@ -2,22 +2,11 @@
 //! them, safe columns are recorded, real data passes, and published tables are protected.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
-fn binary() -> Command {
-    Command::cargo_bin("dispute-stats").unwrap()
-}
+use crate::support::{binary, fixture, read_csv, root};
 
 /// Runs `run` with a config and an input into `out`; returns (exit code, stdout, stderr).
 fn run(out: &Path, config: &Path, input: &Path) -> (i32, String, String) {
@@ -35,17 +24,6 @@ fn run(out: &Path, config: &Path, input: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_path(path)
-        .unwrap();
-    reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect()
 }
 
 /// A CSV table as a map from the first column (the row label) to the named column's text.

@@ -1,11 +1,15 @@
 //! Secondary suppression over a whole release (DESIGN §6) with
 //! [`suppression::secondary_suppression`](crate::privacy::suppression::secondary_suppression).
 //!
-//! Cells are grouped into problems, one per measure: the case counts of every linked table
-//! (whatever the column's name, since it was checked against the inner cells), each other count
-//! column by name, each amount by the `cases` column it sums. In a problem every cell of a linked
-//! table is the sum of the inner cells its row covers, so totals, margins and the same measure
-//! in other tables are all linear relations the rank test sees. An unlinked table forms its own
+//! Cells are grouped into problems, one per measure. The case counts of every linked table
+//! (whatever the column's name, since they were checked against the inner cells) form one
+//! problem, together with every count column found to count the cases of a union of rows (a
+//! duplicate of the case count, or a cumulative one such as the funnel's `reached`). Each other
+//! count column forms a problem by name, each amount one by the `cases` column it sums. In a
+//! problem every cell of a linked table is the sum of the inner cells it covers, so totals,
+//! margins and the same measure in other tables are all linear relations the rank test sees.
+//! Candidates are offered by the number of cases they cover, so totals stay published and the
+//! partners chosen are small cells. An unlinked table forms its own
 //! problems: its rows are disjoint cells plus a virtual total that is assumed published (other
 //! tables usually give it away), so a single suppressed row is never left alone.
 //!
@@ -14,12 +18,13 @@
 //! point every suppressed cell was a protected cell of its problem's last solve, so each passes
 //! [`is_protected`](crate::privacy::suppression::is_protected). Singletons (a cell of one case,
 //! or a count of 1, whose case knows the value) get the treatment suggested in the suppression
-//! module: the problem is solved once more with that cell taken as published, so the case cannot
-//! recompute the other suppressed cells either.
+//! module: the problem is solved once more with that cell (and its copies) taken as published,
+//! so the case cannot recompute the other suppressed cells either.
 
 use std::collections::BTreeMap;
 
 use super::Rule;
+use super::inner::InnerCells;
 use super::sheet::{Kind, Sheet};
 use crate::privacy::suppression::{CellSupport, secondary_suppression};
 
@@ -37,27 +42,38 @@ struct Problem {
     n_inner: usize,
     cells: Vec<CellSupport>,
     refs: Vec<Option<CellRef>>,
+    /// Cases each cell covers: the larger, the more it is wanted for publication.
+    priority: Vec<f64>,
 }
 
 impl Problem {
-    fn push(&mut self, support: CellSupport, cell: Option<CellRef>) {
+    fn push(&mut self, support: CellSupport, cell: Option<CellRef>, cases: f64) {
         self.cells.push(support);
         self.refs.push(cell);
+        self.priority.push(cases);
     }
 }
 
-/// The measure a cell of a linked table belongs to.
+/// The problem a measure of a linked table belongs to: `cases` for the columns that count
+/// the cases of a union of rows, the column name for other counts, the summed `cases` column
+/// for amounts.
 fn measure_key(sheet: &Sheet, measure: usize) -> String {
     let m = &sheet.measures[measure];
     match &m.kind {
-        _ if measure == sheet.row_measure => "cases".to_string(),
+        _ if sheet.cases_support[measure].is_some() => "cases".to_string(),
         Kind::Count => format!("count:{}", m.column),
         Kind::Amount { source } => format!("amount:{source}"),
     }
 }
 
-/// Builds the problems of a release; `n_inner` is the number of inner cells.
-fn problems(sheets: &[Sheet], n_inner: usize) -> Vec<Problem> {
+/// Builds the problems of a release.
+fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
+    let covered = |support: &CellSupport| -> f64 {
+        support
+            .iter()
+            .map(|&i| inner.cases[i as usize] as f64)
+            .sum()
+    };
     let mut linked: BTreeMap<String, Problem> = BTreeMap::new();
     let mut own = Vec::new();
     for (s, sheet) in sheets.iter().enumerate() {
@@ -72,9 +88,13 @@ fn problems(sheets: &[Sheet], n_inner: usize) -> Vec<Problem> {
             };
             if sheet.unlinked.is_none() {
                 let problem = linked.entry(measure_key(sheet, measure)).or_default();
-                problem.n_inner = n_inner;
+                problem.n_inner = inner.keys.len();
+                let supports = sheet.cases_support[measure]
+                    .as_ref()
+                    .unwrap_or(&sheet.cover);
                 for row in (0..sheet.rows).filter(published) {
-                    problem.push(sheet.cover[row].clone(), cell(row));
+                    let support = &supports[row];
+                    problem.push(support.clone(), cell(row), covered(support));
                 }
                 continue;
             }
@@ -89,13 +109,14 @@ fn problems(sheets: &[Sheet], n_inner: usize) -> Vec<Problem> {
                 } else {
                     Vec::new()
                 };
-                problem.push(support, cell(row));
+                problem.push(support, cell(row), sheet.cases(row));
             }
             let total = (0..sheet.rows)
                 .filter(non_empty)
                 .map(|r| r as u32)
                 .collect();
-            problem.push(total, None);
+            // The assumed-known total is offered first, so it is never the partner chosen.
+            problem.push(total, None, f64::MAX);
             own.push(problem);
         }
     }
@@ -109,9 +130,9 @@ fn problems(sheets: &[Sheet], n_inner: usize) -> Vec<Problem> {
 }
 
 /// Runs secondary suppression over every problem until nothing changes.
-pub fn secondary(sheets: &mut [Sheet], n_inner: usize) {
-    let problems = problems(sheets, n_inner);
-    // The suppressions each problem was last solved with: solving again would add nothing.
+pub fn secondary(sheets: &mut [Sheet], inner: &InnerCells) {
+    let problems = problems(sheets, inner);
+    // The suppressions each problem was last solved with; a solve that adds nothing settles it.
     let mut solved: Vec<Vec<bool>> = vec![Vec::new(); problems.len()];
     loop {
         let mut changed = false;
@@ -119,7 +140,7 @@ pub fn secondary(sheets: &mut [Sheet], n_inner: usize) {
             let now = suppressed(sheets, problem);
             if now != *last {
                 changed |= solve(sheets, problem, &now);
-                *last = suppressed(sheets, problem);
+                *last = now;
             }
         }
         if !changed {
@@ -142,27 +163,29 @@ fn solve(sheets: &mut [Sheet], problem: &Problem, primary: &[bool]) -> bool {
     if !primary.contains(&true) {
         return false;
     }
-    let priority: Vec<f64> = problem
-        .refs
-        .iter()
-        .map(|c| c.map_or(f64::MAX, |c| sheets[c.sheet].cases(c.row)))
-        .collect();
+    let priority = &problem.priority;
     let mut changed = apply(
         sheets,
         problem,
-        secondary_suppression(problem.n_inner, &problem.cells, primary, &priority),
+        secondary_suppression(problem.n_inner, &problem.cells, primary, priority),
     );
     let primary = suppressed(sheets, problem);
     let singletons: Vec<usize> = (0..primary.len())
         .filter(|&s| primary[s] && is_singleton(sheets, problem, s))
         .collect();
     for s in singletons {
+        // The case knows its cell, and every copy of it in this problem.
+        let copies: Vec<usize> = (0..problem.cells.len())
+            .filter(|&j| problem.cells[j] == problem.cells[s])
+            .collect();
         let mut known = primary.clone();
-        known[s] = false;
         let mut first = priority.clone();
-        first[s] = f64::MAX;
+        for &j in &copies {
+            known[j] = false;
+            first[j] = f64::MAX;
+        }
         let mut extra = secondary_suppression(problem.n_inner, &problem.cells, &known, &first);
-        extra.retain(|&j| j != s);
+        extra.retain(|j| !copies.contains(j));
         changed |= apply(sheets, problem, extra);
     }
     changed
@@ -178,6 +201,7 @@ fn is_singleton(sheets: &[Sheet], problem: &Problem, cell: usize) -> bool {
     sheet.cases(c.row) == 1.0 || (measure.kind == Kind::Count && measure.values[c.row] == Some(1.0))
 }
 
+/// Suppresses the given cells of a problem as secondary; true if anything changed.
 fn apply(sheets: &mut [Sheet], problem: &Problem, cells: Vec<usize>) -> bool {
     let mut changed = false;
     for j in cells {

@@ -6,6 +6,7 @@ use datafusion::arrow::array::Array;
 use super::inner::{InnerCells, float_column, key_at, text_columns};
 use super::{Rule, Settings};
 use crate::output::Table;
+use crate::privacy::suppression::CellSupport;
 
 /// What a measure column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +46,11 @@ pub struct Sheet {
     pub row_measure: usize,
     /// The rule that suppressed a whole row.
     pub row_rule: Vec<Option<Rule>>,
-    /// Per row, the inner cells matching it on the table's dimensions that are breakdown columns.
+    /// Per row, the inner cells matching it on the table's dimensions that are breakdown columns
+    /// (all inner cells when none is).
     pub cover: Vec<Vec<u32>>,
+    /// Per measure of a linked table, when it counts cases, the inner cells of each cell.
+    pub cases_support: Vec<Option<Vec<CellSupport>>>,
     /// Why the rows are not exact sums of inner cells, if they are not.
     pub unlinked: Option<String>,
 }
@@ -83,19 +87,51 @@ impl Sheet {
             row_measure,
             row_rule: vec![None; rows],
             cover,
+            cases_support: Vec::new(),
             unlinked: None,
         };
-        sheet.unlinked = if linking.len() < query.dimensions.len() {
-            Some("some of its dimensions are not columns of `cases`".into())
-        } else if !sheet.counts_match(inner) {
-            Some(format!(
-                "its `{}` column does not equal the cases of each group (a filter, join or computed column)",
-                sheet.measures[row_measure].column
-            ))
+        if sheet.counts_match(inner) {
+            sheet.cases_support = (0..sheet.measures.len())
+                .map(|m| sheet.counts_of_cases(m))
+                .collect();
         } else {
-            None
-        };
+            let matched = if linking.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", linking.join(", "))
+            };
+            sheet.unlinked = Some(format!(
+                "its `{}` column does not equal the number of cases of each group{matched} (its rows are filtered, joined or grouped by a computed column)",
+                sheet.measures[row_measure].column
+            ));
+        }
         Ok(sheet)
+    }
+
+    /// When a count column counts cases of unions of rows (the row itself, or all rows from
+    /// it to the last or from the first to it, as a cumulative funnel does), the inner cells
+    /// each of its cells covers; `None` for any other column.
+    fn counts_of_cases(&self, measure: usize) -> Option<Vec<CellSupport>> {
+        if self.measures[measure].kind != Kind::Count {
+            return None;
+        }
+        let cases: Vec<f64> = (0..self.rows).map(|r| self.cases(r)).collect();
+        let values = &self.measures[measure].values;
+        let ranges: [&dyn Fn(usize) -> std::ops::Range<usize>; 3] =
+            [&|r| r..r + 1, &|r| r..self.rows, &|r| 0..r + 1];
+        let range = ranges.into_iter().find(|range| {
+            (0..self.rows).all(|r| values[r] == Some(cases[range(r)].iter().sum::<f64>()))
+        })?;
+        let supports = (0..self.rows)
+            .map(|r| {
+                let mut union: CellSupport =
+                    self.cover[range(r)].iter().flatten().copied().collect();
+                union.sort_unstable();
+                union.dedup();
+                union
+            })
+            .collect();
+        Some(supports)
     }
 
     /// Whether every row counts exactly the cases of the inner cells it covers.
@@ -117,7 +153,8 @@ impl Sheet {
         self.measures[measure].rule[row].is_some()
     }
 
-    /// Suppresses a cell, and the whole row when it is the row's case count; true if anything changed.
+    /// Suppresses a cell, and the whole row when it is the row's case count (every cell about
+    /// the row's own cases); true if anything changed.
     pub fn suppress(&mut self, measure: usize, row: usize, rule: Rule) -> bool {
         if measure != self.row_measure {
             let cell = &mut self.measures[measure].rule[row];
@@ -127,11 +164,23 @@ impl Sheet {
         }
         let mut changed = self.row_rule[row].is_none();
         self.row_rule[row].get_or_insert(rule);
-        for m in &mut self.measures {
-            changed |= m.rule[row].is_none();
-            m.rule[row].get_or_insert(rule);
+        for m in 0..self.measures.len() {
+            if self.follows_row(m) {
+                let cell = &mut self.measures[m].rule[row];
+                changed |= cell.is_none();
+                cell.get_or_insert(rule);
+            }
         }
         changed
+    }
+
+    /// Whether a measure's cells are about the cases of their own row, and so go with it; a
+    /// cumulative count covers other rows too and is protected on its own.
+    fn follows_row(&self, measure: usize) -> bool {
+        match self.cases_support.get(measure) {
+            Some(Some(supports)) => *supports == self.cover,
+            _ => true,
+        }
     }
 
     /// Index of a measure column.

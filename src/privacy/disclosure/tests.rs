@@ -385,6 +385,103 @@ fn a_filtered_table_is_protected_alone() {
     assert!(reason.contains("`cases`"), "{reason}");
 }
 
+/// `table` with an extra count column placed first and listed first in the header.
+fn with_count(mut table: Table, name: &str, values: Vec<i64>) -> Table {
+    let sql = table
+        .query
+        .sql
+        .replace("-- counts: cases", &format!("-- counts: {name}, cases"));
+    table.query = parse(&table.query.name, "test", &sql).unwrap();
+    let schema = table.batch.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut columns = table.batch.columns().to_vec();
+    fields.push(Field::new(name, DataType::Int64, true));
+    columns.push(Arc::new(Int64Array::from(values)));
+    table.batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    table
+}
+
+#[test]
+fn a_cumulative_count_is_linked_to_the_case_counts() {
+    // A funnel: `reached` counts the cases at this stage or a later one.
+    let release = Release::new(
+        &["stage"],
+        vec![
+            Cell::new(&["s1"], 40, 30, 15),
+            Cell::new(&["s2"], 30, 25, 12),
+            Cell::new(&["s3"], 20, 20, 10),
+            Cell::new(&["s4"], 5, 5, 2),
+        ],
+    );
+    let funnel = with_count(
+        release.table("funnel", &[0]),
+        "reached",
+        vec![95, 55, 25, 5],
+    );
+    let protected = protect(vec![funnel], &release.inner(), &config(10)).unwrap();
+    let table = &protected.tables[0];
+    assert_eq!(flags(table)[3].as_deref(), Some("*:threshold"));
+    let (cases, reached) = (values(table, "cases"), values(table, "reached"));
+    // Cells over the four stages: cases of each stage, then reached = this stage and later.
+    let mut cells: Vec<CellSupport> = (0..4).map(|i| vec![i]).collect();
+    cells.extend((0..4).map(|i| (i..4).collect::<Vec<u32>>()));
+    let suppressed: Vec<bool> = cases.iter().chain(&reached).map(Option::is_none).collect();
+    assert!(
+        is_protected(4, &cells, &suppressed),
+        "reached(s3) − cases(s3) must not give s4: {cases:?} {reached:?}"
+    );
+    assert_eq!(protected.report["tables"][0]["linked"], true);
+}
+
+#[test]
+fn a_table_with_an_extra_computed_dimension_links_when_its_counts_match() {
+    // One row per region and month since opening, each repeating the region's cases.
+    let release = regions();
+    let table = release.table("by_region", &[0]);
+    let mut rows = Vec::new();
+    for month in ["0", "1"] {
+        let mut columns = table.batch.columns().to_vec();
+        columns.insert(1, Arc::new(StringArray::from(vec![month; 4])) as ArrayRef);
+        rows.push(columns);
+    }
+    let schema = table.batch.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.insert(1, Field::new("months", DataType::Utf8, true));
+    let schema = Arc::new(Schema::new(fields));
+    let batches: Vec<RecordBatch> = rows
+        .into_iter()
+        .map(|c| RecordBatch::try_new(schema.clone(), c).unwrap())
+        .collect();
+    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap();
+    let sql = table
+        .query
+        .sql
+        .replace("dimensions: region", "dimensions: region, months");
+    let curve = Table {
+        query: parse("curve", "test", &sql).unwrap(),
+        batch,
+        notes: Vec::new(),
+    };
+    let tables = vec![
+        release.table("overview", &[]),
+        release.table("by_region", &[0]),
+        curve,
+    ];
+    let protected = protect(tables, &release.inner(), &config(10)).unwrap();
+    assert_eq!(protected.report["tables"][2]["linked"], true);
+    let secondary = flags(&protected.tables[1])
+        .iter()
+        .position(|f| f.as_deref() == Some("*:secondary"));
+    assert_eq!(secondary, Some(1), "b hides a in by_region");
+    let curve = flags(&protected.tables[2]);
+    assert_eq!(
+        curve[1].as_deref(),
+        Some("*:secondary"),
+        "and b's copies in the curve go too"
+    );
+    assert_eq!(curve[5].as_deref(), Some("*:secondary"));
+}
+
 #[test]
 fn a_case_alone_in_a_suppressed_cell_cannot_recompute_its_partner() {
     let release = Release::new(
