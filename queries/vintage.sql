@@ -1,11 +1,11 @@
 -- title: Recovery by opening-month cohort (vintage curves)
 -- description: For the cases opened in each month, the cumulative share of the claimed amount recovered by the end of each month since opening (months of 30.4375 days from the opening date), counting a case's recovery at its closing date. A month is shown only once every case of the cohort has completed it by the as-of date; open cases count as not yet recovered.
 -- grain: one row per opening month and month since opening (0 to 24) that every case of the cohort has completed by the as-of date
--- dimensions: cohort, months_since_opening
+-- dimensions: opened_month, months_since_opening
 -- counts: cases
--- amounts: amount_claimed, recovered_to_date
+-- amounts: amount_claimed, recovered_to_date = amount_recovered
 -- rates: cumulative_recovery_rate = recovered_to_date / amount_claimed
--- chart: lines cumulative_recovery_rate over months_since_opening by cohort
+-- chart: lines cumulative_recovery_rate over months_since_opening by opened_month
 -- requires: closed_on, amount_claimed, amount_recovered
 WITH cohorts AS (
   SELECT opened_month AS cohort, count(*) AS cases, sum(amount_claimed) AS amount_claimed,
@@ -34,12 +34,12 @@ WITH cohorts AS (
   FROM grid g
   LEFT JOIN closures cl ON cl.cohort = g.cohort AND cl.month_index = g.months_since_opening
 ), cumulative AS (
-  SELECT cohort, months_since_opening, cases, amount_claimed,
+  SELECT cohort AS opened_month, months_since_opening, cases, amount_claimed,
     sum(recovered) OVER (PARTITION BY cohort ORDER BY months_since_opening) AS recovered_to_date
   FROM filled
 )
-SELECT cohort, months_since_opening, cases, amount_claimed,
+SELECT cohort AS opened_month, months_since_opening, cases, amount_claimed,
   CAST(recovered_to_date AS DECIMAL(18, 2)) AS recovered_to_date,
   ratio(recovered_to_date, amount_claimed) AS cumulative_recovery_rate
 FROM cumulative
-ORDER BY cohort, months_since_opening
+ORDER BY opened_month, months_since_opening

@@ -98,6 +98,8 @@ pub struct Query {
     pub counts: Vec<String>,
     /// Money-sum columns.
     pub amounts: Vec<String>,
+    /// Amount column → the `cases` column it sums, when written `name = column` in the header.
+    pub amount_sources: BTreeMap<String, String>,
     /// Rate columns.
     pub rates: Vec<Rate>,
     /// Statistic column → the column whose protection it follows.
@@ -172,6 +174,7 @@ pub fn parse(name: &str, origin: &str, sql: &str) -> anyhow::Result<Query> {
             .ok_or_else(|| usage(format!("`{origin}`: header key `{key}` is missing")))
     };
     let list = |key: &str| split_list(values.get(key).map_or("", String::as_str));
+    let (amounts, amount_sources) = parse_amounts(&list("amounts"));
     let query = Query {
         name: name.to_string(),
         origin: origin.to_string(),
@@ -180,7 +183,8 @@ pub fn parse(name: &str, origin: &str, sql: &str) -> anyhow::Result<Query> {
         grain: required("grain")?,
         dimensions: split_list(&required("dimensions")?),
         counts: list("counts"),
-        amounts: list("amounts"),
+        amounts,
+        amount_sources,
         rates: parse_rates(origin, values.get("rates").map_or("", String::as_str))?,
         derived: parse_derived(origin, values.get("derived").map_or("", String::as_str))?,
         chart: values.get("chart").cloned().filter(|c| !c.is_empty()),
@@ -199,6 +203,22 @@ fn split_list(text: &str) -> Vec<String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// `amount, other = column, ...`: names, and the `cases` column each explicitly mapped one sums.
+fn parse_amounts(items: &[String]) -> (Vec<String>, BTreeMap<String, String>) {
+    let mut names = Vec::new();
+    let mut sources = BTreeMap::new();
+    for item in items {
+        match item.split_once('=') {
+            Some((name, source)) => {
+                names.push(name.trim().to_string());
+                sources.insert(name.trim().to_string(), source.trim().to_string());
+            }
+            None => names.push(item.clone()),
+        }
+    }
+    (names, sources)
 }
 
 /// `rate = numerator / denominator, ...`
@@ -240,6 +260,13 @@ fn parse_derived(origin: &str, text: &str) -> anyhow::Result<BTreeMap<String, St
 }
 
 impl Query {
+    /// The `cases` column an amount column sums: its mapping, else its own name.
+    pub fn amount_source<'a>(&'a self, amount: &'a str) -> &'a str {
+        self.amount_sources
+            .get(amount)
+            .map_or(amount, String::as_str)
+    }
+
     /// Every column the header classifies, in no particular order.
     pub fn classified(&self) -> Vec<&str> {
         let mut all: Vec<&str> = Vec::new();
@@ -401,6 +428,18 @@ mod tests {
                 .to_string()
                 .contains("median_amount")
         );
+    }
+
+    #[test]
+    fn amounts_may_name_the_cases_column_they_sum() {
+        let text = GOOD.replace(
+            "-- rates:",
+            "-- amounts: amount_claimed, settled_claimed = amount_claimed\n-- rates:",
+        );
+        let query = parse("r", "x.sql", &text).unwrap();
+        assert_eq!(query.amounts, ["amount_claimed", "settled_claimed"]);
+        assert_eq!(query.amount_source("settled_claimed"), "amount_claimed");
+        assert_eq!(query.amount_source("amount_claimed"), "amount_claimed");
     }
 
     #[test]

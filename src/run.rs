@@ -9,14 +9,14 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{RunArgs, SourceArgs};
-use crate::config::JobConfig;
+use crate::config::{JobConfig, PrivacyConfig};
 use crate::engine::{Engine, EngineOptions, Window};
 use crate::error::{data, usage};
 use crate::ingest::{self, Ingested, files, hex, parse};
 use crate::manifest::{self, Manifest};
 use crate::output::{self, Format, Table, markdown};
 use crate::period::{self, Period};
-use crate::privacy::disclosure;
+use crate::privacy::disclosure::{self, InnerCells, InnerRequest};
 use crate::queries::{self, Query};
 use crate::release::{self, Staging};
 
@@ -261,7 +261,9 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     let (engine, ingested, window) = prepare(&settings.source).await?;
     check_reject_rate(settings, &ingested, &name)?;
     let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config, &window).await?;
-    let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
+    let privacy = &settings.source.config.privacy;
+    let inner = inner_cells(&engine, &tables, privacy).await?;
+    let protected = disclosure::protect(tables, &inner, privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
     write_release(
         &mut staging,
@@ -287,6 +289,28 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     })
 }
 
+/// Runs the inner-cell queries disclosure control needs (the finest breakdown of `cases`).
+async fn inner_cells(
+    engine: &Engine,
+    tables: &[Table],
+    privacy: &PrivacyConfig,
+) -> anyhow::Result<InnerCells> {
+    let cases = engine
+        .context()
+        .table("cases")
+        .await?
+        .schema()
+        .as_arrow()
+        .clone();
+    let top_n = disclosure::Settings::new(privacy).dominance_n;
+    let request = InnerRequest::new(tables.iter().map(|t| &t.query), &cases, top_n);
+    let mut results = Vec::new();
+    for sql in request.sql() {
+        results.push(engine.context().sql(&sql).await?.collect().await?);
+    }
+    InnerCells::from_batches(&request, &results)
+}
+
 /// Plans every report against an empty `cases` table: a bad report fails before the scan.
 pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()> {
     let engine = Engine::new(&EngineOptions::default())?;
@@ -297,6 +321,13 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
     engine
         .register_cases(crate::contract::schema(keep), Vec::new(), &window)
         .await?;
+    let cases = engine
+        .context()
+        .table("cases")
+        .await?
+        .schema()
+        .as_arrow()
+        .clone();
     for query in suite {
         let schema = engine
             .plan(query)
@@ -304,6 +335,7 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
             .map_err(|e| usage(format!("`{}`: {e:#}", query.origin)))?;
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         query.check_columns(&columns)?;
+        disclosure::check_query(query, &cases)?;
     }
     Ok(())
 }

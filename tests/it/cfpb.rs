@@ -15,18 +15,23 @@ fn cfpb_sample_reproduces_the_reference_figures() {
     assert_eq!(manifest["rows"]["filtered_out"], 6623 - 1231);
     assert_eq!(manifest["rows"]["accepted"], 1231);
     let table = read_csv(&release.join("tables/cfpb_overview.csv"));
-    let column = |name: &str| -> f64 {
+    let text = |name: &str| -> &str {
         let index = table[0].iter().position(|c| c == name).unwrap();
-        table[1][index].parse().unwrap()
+        &table[1][index]
     };
+    let column = |name: &str| -> f64 { text(name).parse().unwrap() };
     assert_eq!(column("complaints"), 1231.0);
     assert_eq!(column("closed"), 1215.0);
     assert_eq!(format!("{:.2}", column("timely_rate") * 100.0), "96.67");
-    assert_eq!(
-        format!("{:.2}", column("monetary_relief_rate") * 100.0),
-        "0.25"
-    );
     assert_eq!(format!("{:.2}", column("relief_rate") * 100.0), "9.30");
+    // Monetary relief (0.25% of closed) is 3 complaints: fewer than 10, so disclosure control
+    // suppresses the count and its rate, and says so.
+    assert_eq!(text("monetary_relief"), "");
+    assert_eq!(text("monetary_relief_rate"), "");
+    assert_eq!(
+        text("suppressed"),
+        "monetary_relief:threshold;monetary_relief_rate:threshold"
+    );
     // The built-in overview agrees: settled + paid in full over resolved is the relief rate.
     let overview = read_csv(&release.join("tables/overview.csv"));
     let resolved = overview[0].iter().position(|c| c == "resolved").unwrap();

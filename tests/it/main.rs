@@ -7,6 +7,7 @@ mod functions;
 mod ingest;
 mod metrics;
 mod peers;
+mod privacy;
 mod release;
 mod stats;
 mod support;

@@ -1,0 +1,352 @@
+//! Inner cells: the finest cross-classification of `cases` by every breakdown column of a
+//! release (the dimensions of its tables that are columns of `cases`), with each cell's number
+//! of cases and its largest contributions to every summed amount.
+//!
+//! Every published cell of a table grouped by columns of `cases` is a sum over inner cells,
+//! which is what secondary suppression needs (DESIGN §6); the largest contributions feed the
+//! dominance rule, because the largest `n` cases of a union of inner cells are among the largest
+//! `n` of each part. The SQL is built here and run by the caller; this module does no I/O.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use datafusion::arrow::array::{Array, Float64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::queries::Query;
+
+/// Name of the case-count column of the inner-cell query.
+const CASES: &str = "__cases";
+
+/// Name of the column holding the `k`-th largest value (from 1).
+fn top_column(k: usize) -> String {
+    format!("__top_{k}")
+}
+
+/// What to ask the engine for: which columns classify, which amounts need contributions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InnerRequest {
+    /// Breakdown columns, in order of first appearance in the release.
+    pub columns: Vec<String>,
+    /// Numeric `cases` columns summed by some amount column of the release.
+    pub sources: Vec<String>,
+    /// How many of the largest contributions to keep per inner cell (the dominance `n`).
+    pub top_n: usize,
+}
+
+impl InnerRequest {
+    /// The request for a release: `queries` are its tables' headers, `cases` the table's schema.
+    pub fn new<'a>(
+        queries: impl IntoIterator<Item = &'a Query>,
+        cases: &Schema,
+        top_n: usize,
+    ) -> InnerRequest {
+        let mut columns: Vec<String> = Vec::new();
+        let mut sources = BTreeSet::new();
+        for query in queries {
+            for dimension in &query.dimensions {
+                if cases.field_with_name(dimension).is_ok() && !columns.contains(dimension) {
+                    columns.push(dimension.clone());
+                }
+            }
+            for amount in &query.amounts {
+                let source = query.amount_source(amount);
+                if cases
+                    .field_with_name(source)
+                    .is_ok_and(|f| f.data_type().is_numeric())
+                {
+                    sources.insert(source.to_string());
+                }
+            }
+        }
+        InnerRequest {
+            columns,
+            sources: sources.into_iter().collect(),
+            top_n,
+        }
+    }
+
+    /// SQL returning every non-empty inner cell with its number of cases and the `top_n`
+    /// largest values of one source (`max`, then `nth_value` in descending order; NULL when the
+    /// cell has fewer values): one grouped scan per source, since aggregates of one query cannot
+    /// have different orders; at least one query. `nth_value` keeps a group's values while it runs.
+    pub fn sql(&self) -> Vec<String> {
+        let keys = self.key_list();
+        let group = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {keys}")
+        };
+        let per_source = |source: Option<&String>| {
+            let mut select: Vec<String> = Vec::new();
+            if !keys.is_empty() {
+                select.push(keys.clone());
+            }
+            select.push(format!("count(*) AS {CASES}"));
+            if let Some(source) = source {
+                let value = quote(source);
+                select.push(format!("max({value}) AS {}", top_column(1)));
+                for k in 2..=self.top_n {
+                    select.push(format!(
+                        "nth_value({value}, {k} ORDER BY {value} DESC NULLS LAST) AS {}",
+                        top_column(k)
+                    ));
+                }
+            }
+            format!("SELECT {} FROM cases{group}", select.join(", "))
+        };
+        if self.sources.is_empty() {
+            return vec![per_source(None)];
+        }
+        self.sources.iter().map(|s| per_source(Some(s))).collect()
+    }
+
+    fn key_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A SQL identifier in double quotes.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The key of one inner cell: the text of each breakdown column, `None` for NULL.
+pub type Key = Vec<Option<String>>;
+
+/// The inner cells of a release.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InnerCells {
+    /// Breakdown columns.
+    pub columns: Vec<String>,
+    /// Per inner cell, its values of the breakdown columns.
+    pub keys: Vec<Key>,
+    /// Per inner cell, its number of cases (at least 1).
+    pub cases: Vec<u64>,
+    /// Per summed `cases` column, per inner cell, the largest contributions in descending order.
+    pub top: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+impl InnerCells {
+    /// Reads the results of the queries of [`InnerRequest::sql`], in their order.
+    pub fn from_batches(
+        request: &InnerRequest,
+        results: &[Vec<RecordBatch>],
+    ) -> anyhow::Result<InnerCells> {
+        let mut cells = InnerCells {
+            columns: request.columns.clone(),
+            ..InnerCells::default()
+        };
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        for batch in results.first().into_iter().flatten() {
+            let keys = text_columns(batch, &request.columns)?;
+            let cases = float_column(batch, CASES)?;
+            for row in (0..batch.num_rows()).filter(|&r| cases.is_valid(r) && cases.value(r) >= 1.0)
+            {
+                index.insert(key_at(&keys, row), cells.keys.len());
+                cells.keys.push(key_at(&keys, row));
+                cells.cases.push(cases.value(row) as u64);
+            }
+        }
+        for (source, batches) in request.sources.iter().zip(results) {
+            let mut lists = vec![Vec::new(); cells.keys.len()];
+            for batch in batches {
+                let keys = text_columns(batch, &request.columns)?;
+                let columns = (1..=request.top_n.max(1))
+                    .map(|k| float_column(batch, &top_column(k)))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                for row in 0..batch.num_rows() {
+                    let Some(&i) = index.get(&key_at(&keys, row)) else {
+                        continue;
+                    };
+                    lists[i] = columns
+                        .iter()
+                        .filter(|c| c.is_valid(row))
+                        .map(|c| c.value(row))
+                        .collect();
+                    lists[i].sort_unstable_by(|a: &f64, b| b.total_cmp(a));
+                }
+            }
+            cells.top.insert(source.clone(), lists);
+        }
+        Ok(cells)
+    }
+
+    /// Groups the inner cells by their values of `columns` (a subset of the breakdown columns).
+    pub fn group_by(&self, columns: &[String]) -> HashMap<Key, Vec<u32>> {
+        let positions: Vec<usize> = columns
+            .iter()
+            .filter_map(|c| self.columns.iter().position(|b| b == c))
+            .collect();
+        let mut groups: HashMap<Key, Vec<u32>> = HashMap::new();
+        for (i, key) in self.keys.iter().enumerate() {
+            let projected = positions.iter().map(|&p| key[p].clone()).collect();
+            groups.entry(projected).or_default().push(i as u32);
+        }
+        groups
+    }
+
+    /// The sum of the largest `n` contributions to `source` over the given inner cells, or
+    /// `None` when the contributions of `source` are unknown.
+    pub fn top_sum(&self, source: &str, support: &[u32], n: usize) -> Option<f64> {
+        let lists = self.top.get(source)?;
+        let mut values: Vec<f64> = support
+            .iter()
+            .filter_map(|&i| lists.get(i as usize))
+            .flatten()
+            .copied()
+            .collect();
+        values.sort_unstable_by(|a, b| b.total_cmp(a));
+        Some(values.iter().take(n).sum())
+    }
+
+    /// The quasi-identifier check of DESIGN §6: k and the cases in groups below `min_cell`.
+    pub fn quasi_identifiers(&self, min_cell: u64) -> serde_json::Value {
+        let small: Vec<u64> = self
+            .cases
+            .iter()
+            .copied()
+            .filter(|&n| n < min_cell)
+            .collect();
+        serde_json::json!({
+            "columns": self.columns,
+            "groups": self.cases.len(),
+            "k": self.cases.iter().min(),
+            "groups_below_min_cell": small.len(),
+            "cases_below_min_cell": small.iter().sum::<u64>(),
+        })
+    }
+}
+
+/// The named columns of a batch as text (NULL stays NULL), with one kernel for every type.
+pub fn text_columns(batch: &RecordBatch, names: &[String]) -> anyhow::Result<Vec<StringArray>> {
+    names
+        .iter()
+        .map(|name| {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| anyhow::anyhow!("column `{name}` is missing"))?;
+            let text = cast(column, &DataType::Utf8)?;
+            text.as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("column `{name}` cannot be read as text"))
+        })
+        .collect()
+}
+
+/// The key of `row` from text columns.
+pub fn key_at(columns: &[StringArray], row: usize) -> Key {
+    columns
+        .iter()
+        .map(|c| c.is_valid(row).then(|| c.value(row).to_string()))
+        .collect()
+}
+
+/// A numeric column as `Float64`.
+pub fn float_column(batch: &RecordBatch, name: &str) -> anyhow::Result<Float64Array> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| anyhow::anyhow!("column `{name}` is missing"))?;
+    let values = cast(column, &DataType::Float64)
+        .map_err(|e| anyhow::anyhow!("column `{name}` is not numeric: {e}"))?;
+    values
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("column `{name}` is not numeric"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Int64Array};
+    use datafusion::arrow::datatypes::Field;
+
+    use super::*;
+    use crate::queries::parse;
+
+    fn query(dimensions: &str, amounts: &str) -> Query {
+        let sql = format!(
+            "-- title: T\n-- description: D\n-- grain: g\n-- dimensions: {dimensions}\n-- counts: cases\n-- amounts: {amounts}\nSELECT 1"
+        );
+        parse("t", "t.sql", &sql).unwrap()
+    }
+
+    #[test]
+    fn request_collects_breakdown_columns_and_summed_sources() {
+        let cases = Schema::new(vec![
+            Field::new("region", DataType::Utf8, true),
+            Field::new("channel", DataType::Utf8, true),
+            Field::new("amount_claimed", DataType::Float64, true),
+            Field::new("note", DataType::Utf8, true),
+        ]);
+        let queries = [
+            query("region", "amount_claimed"),
+            query(
+                "channel, size_band, region",
+                "settled_claimed = amount_claimed, note",
+            ),
+        ];
+        let request = InnerRequest::new(&queries, &cases, 2);
+        assert_eq!(request.columns, ["region", "channel"]);
+        assert_eq!(request.sources, ["amount_claimed"]);
+        assert_eq!(
+            request.sql(),
+            [
+                "SELECT \"region\", \"channel\", count(*) AS __cases, max(\"amount_claimed\") AS __top_1, \
+             nth_value(\"amount_claimed\", 2 ORDER BY \"amount_claimed\" DESC NULLS LAST) AS __top_2 \
+             FROM cases GROUP BY \"region\", \"channel\""
+            ]
+        );
+        let none = InnerRequest::new(&[query("none", "")], &cases, 2);
+        assert_eq!(none.sql(), ["SELECT count(*) AS __cases FROM cases"]);
+    }
+
+    #[test]
+    fn batches_become_cells_with_sorted_top_lists() {
+        let request = InnerRequest {
+            columns: vec!["region".into()],
+            sources: vec!["amount".into()],
+            top_n: 2,
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("region", DataType::Utf8, true),
+            Field::new(CASES, DataType::Int64, false),
+            Field::new("__top_1", DataType::Float64, true),
+            Field::new("__top_2", DataType::Float64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("b")])) as ArrayRef,
+                Arc::new(Int64Array::from(vec![3, 1, 0])),
+                Arc::new(Float64Array::from(vec![Some(9.0), Some(2.0), None])),
+                Arc::new(Float64Array::from(vec![Some(5.0), None, None])),
+            ],
+        )
+        .unwrap();
+        let cells = InnerCells::from_batches(&request, &[vec![batch]]).unwrap();
+        assert_eq!(
+            cells.keys,
+            vec![vec![Some("a".to_string())], vec![None]],
+            "empty cells are dropped"
+        );
+        assert_eq!(cells.cases, [3, 1]);
+        assert_eq!(cells.top["amount"], vec![vec![9.0, 5.0], vec![2.0]]);
+        assert_eq!(cells.top_sum("amount", &[0, 1], 2), Some(14.0));
+        assert_eq!(cells.top_sum("amount", &[1], 2), Some(2.0));
+        assert_eq!(cells.top_sum("other", &[0], 2), None);
+        let k = cells.quasi_identifiers(3);
+        assert_eq!(k["k"], 1);
+        assert_eq!(k["cases_below_min_cell"], 1);
+        assert_eq!(cells.group_by(&[]).len(), 1);
+        assert_eq!(cells.group_by(&["region".to_string()]).len(), 2);
+    }
+}

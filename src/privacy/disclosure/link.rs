@@ -1,0 +1,213 @@
+//! Secondary suppression over a whole release (DESIGN §6) with
+//! [`suppression::secondary_suppression`](crate::privacy::suppression::secondary_suppression).
+//!
+//! Cells are grouped into problems, one per measure. The case counts of every linked table
+//! (whatever the column's name, since they were checked against the inner cells) form one
+//! problem, together with every count column found to count the cases of a union of rows (a
+//! duplicate of the case count, or a cumulative one such as the funnel's `reached`). Each other
+//! count column forms a problem by name, each amount one by the `cases` column it sums. In a
+//! problem every cell of a linked table is the sum of the inner cells it covers, so totals,
+//! margins and the same measure in other tables are all linear relations the rank test sees.
+//! Candidates are offered by the number of cases they cover, so totals stay published and the
+//! partners chosen are small cells. An unlinked table forms its own
+//! problems: its rows are disjoint cells plus a virtual total that is assumed published (other
+//! tables usually give it away), so a single suppressed row is never left alone.
+//!
+//! Suppressions only grow, so the problems are solved again until none changes (a row
+//! suppressed for the case counts takes all its cells into the other problems). At the fixed
+//! point every suppressed cell was a protected cell of its problem's last solve, so each passes
+//! [`is_protected`](crate::privacy::suppression::is_protected). Singletons (a cell of one case,
+//! or a count of 1, whose case knows the value) get the treatment suggested in the suppression
+//! module: the problem is solved once more with that cell (and its copies) taken as published,
+//! so the case cannot recompute the other suppressed cells either.
+
+use std::collections::BTreeMap;
+
+use super::Rule;
+use super::inner::InnerCells;
+use super::sheet::{Kind, Sheet};
+use crate::privacy::suppression::{CellSupport, secondary_suppression};
+
+/// A cell of a problem: a real table cell, or the virtual total of an unlinked table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CellRef {
+    sheet: usize,
+    measure: usize,
+    row: usize,
+}
+
+/// One linear system: cells as supports over inner cells.
+#[derive(Debug, Default)]
+struct Problem {
+    n_inner: usize,
+    cells: Vec<CellSupport>,
+    refs: Vec<Option<CellRef>>,
+    /// Cases each cell covers: the larger, the more it is wanted for publication.
+    priority: Vec<f64>,
+}
+
+impl Problem {
+    fn push(&mut self, support: CellSupport, cell: Option<CellRef>, cases: f64) {
+        self.cells.push(support);
+        self.refs.push(cell);
+        self.priority.push(cases);
+    }
+}
+
+/// The problem a measure of a linked table belongs to: `cases` for the columns that count
+/// the cases of a union of rows, the column name for other counts, the summed `cases` column
+/// for amounts.
+fn measure_key(sheet: &Sheet, measure: usize) -> String {
+    let m = &sheet.measures[measure];
+    match &m.kind {
+        _ if sheet.cases_support[measure].is_some() => "cases".to_string(),
+        Kind::Count => format!("count:{}", m.column),
+        Kind::Amount { source } => format!("amount:{source}"),
+    }
+}
+
+/// Builds the problems of a release.
+fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
+    let covered = |support: &CellSupport| -> f64 {
+        support
+            .iter()
+            .map(|&i| inner.cases[i as usize] as f64)
+            .sum()
+    };
+    let mut linked: BTreeMap<String, Problem> = BTreeMap::new();
+    let mut own = Vec::new();
+    for (s, sheet) in sheets.iter().enumerate() {
+        for measure in 0..sheet.measures.len() {
+            let published = |row: &usize| sheet.measures[measure].values[*row].is_some();
+            let cell = |row| {
+                Some(CellRef {
+                    sheet: s,
+                    measure,
+                    row,
+                })
+            };
+            if sheet.unlinked.is_none() {
+                let problem = linked.entry(measure_key(sheet, measure)).or_default();
+                problem.n_inner = inner.keys.len();
+                let supports = sheet.cases_support[measure]
+                    .as_ref()
+                    .unwrap_or(&sheet.cover);
+                for row in (0..sheet.rows).filter(published) {
+                    let support = &supports[row];
+                    problem.push(support.clone(), cell(row), covered(support));
+                }
+                continue;
+            }
+            let mut problem = Problem {
+                n_inner: sheet.rows,
+                ..Problem::default()
+            };
+            let non_empty = |row: &usize| sheet.cases(*row) > 0.0;
+            for row in (0..sheet.rows).filter(published) {
+                let support = if non_empty(&row) {
+                    vec![row as u32]
+                } else {
+                    Vec::new()
+                };
+                problem.push(support, cell(row), sheet.cases(row));
+            }
+            let total = (0..sheet.rows)
+                .filter(non_empty)
+                .map(|r| r as u32)
+                .collect();
+            // The assumed-known total is offered first, so it is never the partner chosen.
+            problem.push(total, None, f64::MAX);
+            own.push(problem);
+        }
+    }
+    // Case counts first: a row suppressed there carries its cells into the other problems.
+    let cases = linked.remove("cases");
+    cases
+        .into_iter()
+        .chain(linked.into_values())
+        .chain(own)
+        .collect()
+}
+
+/// Runs secondary suppression over every problem until nothing changes.
+pub fn secondary(sheets: &mut [Sheet], inner: &InnerCells) {
+    let problems = problems(sheets, inner);
+    // The suppressions each problem was last solved with; a solve that adds nothing settles it.
+    let mut solved: Vec<Vec<bool>> = vec![Vec::new(); problems.len()];
+    loop {
+        let mut changed = false;
+        for (problem, last) in problems.iter().zip(&mut solved) {
+            let now = suppressed(sheets, problem);
+            if now != *last {
+                changed |= solve(sheets, problem, &now);
+                *last = now;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// Which cells of a problem are suppressed now (the virtual total never is).
+fn suppressed(sheets: &[Sheet], problem: &Problem) -> Vec<bool> {
+    problem
+        .refs
+        .iter()
+        .map(|c| c.is_some_and(|c| sheets[c.sheet].is_suppressed(c.measure, c.row)))
+        .collect()
+}
+
+/// Solves one problem with the `primary` suppressions; true if a cell was added.
+fn solve(sheets: &mut [Sheet], problem: &Problem, primary: &[bool]) -> bool {
+    if !primary.contains(&true) {
+        return false;
+    }
+    let priority = &problem.priority;
+    let mut changed = apply(
+        sheets,
+        problem,
+        secondary_suppression(problem.n_inner, &problem.cells, primary, priority),
+    );
+    let primary = suppressed(sheets, problem);
+    let singletons: Vec<usize> = (0..primary.len())
+        .filter(|&s| primary[s] && is_singleton(sheets, problem, s))
+        .collect();
+    for s in singletons {
+        // The case knows its cell, and every copy of it in this problem.
+        let copies: Vec<usize> = (0..problem.cells.len())
+            .filter(|&j| problem.cells[j] == problem.cells[s])
+            .collect();
+        let mut known = primary.clone();
+        let mut first = priority.clone();
+        for &j in &copies {
+            known[j] = false;
+            first[j] = f64::MAX;
+        }
+        let mut extra = secondary_suppression(problem.n_inner, &problem.cells, &known, &first);
+        extra.retain(|j| !copies.contains(j));
+        changed |= apply(sheets, problem, extra);
+    }
+    changed
+}
+
+/// A cell whose value one case knows: one case in the row, or a count of 1.
+fn is_singleton(sheets: &[Sheet], problem: &Problem, cell: usize) -> bool {
+    let Some(c) = problem.refs[cell] else {
+        return false;
+    };
+    let sheet = &sheets[c.sheet];
+    let measure = &sheet.measures[c.measure];
+    sheet.cases(c.row) == 1.0 || (measure.kind == Kind::Count && measure.values[c.row] == Some(1.0))
+}
+
+/// Suppresses the given cells of a problem as secondary; true if anything changed.
+fn apply(sheets: &mut [Sheet], problem: &Problem, cells: Vec<usize>) -> bool {
+    let mut changed = false;
+    for j in cells {
+        if let Some(c) = problem.refs[j] {
+            changed |= sheets[c.sheet].suppress(c.measure, c.row, Rule::Secondary);
+        }
+    }
+    changed
+}
