@@ -5,10 +5,15 @@
 //! and chart. An unknown key, a missing required key or an unclassified result column is an
 //! error: a typo must never turn protection off.
 
+pub mod chart;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::datatypes::Schema;
+
 use crate::error::usage;
+pub use chart::{Chart, ChartKind};
 
 /// The built-in suite, compiled into the binary so `dispute-stats run` works anywhere.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -45,6 +50,10 @@ pub struct Query {
     pub title: String,
     /// One-paragraph description.
     pub description: String,
+    /// Title in Simplified Chinese (`title_zh`), if given.
+    pub title_zh: Option<String>,
+    /// Description in Simplified Chinese (`description_zh`), if given.
+    pub description_zh: Option<String>,
     /// What one row is.
     pub grain: String,
     /// Grouping columns.
@@ -57,8 +66,8 @@ pub struct Query {
     pub rates: Vec<Rate>,
     /// Statistic column → the column whose protection it follows.
     pub derived: BTreeMap<String, String>,
-    /// Chart request (free form, read by the HTML writer).
-    pub chart: Option<String>,
+    /// Charts the HTML page draws (empty for `none` or no `chart` key), see [`chart`].
+    pub chart: Vec<Chart>,
     /// Contract columns the report needs; it is skipped when the source lacks one.
     pub requires: Vec<String>,
     /// The SQL text (header included).
@@ -67,7 +76,9 @@ pub struct Query {
 
 const KEYS: &[&str] = &[
     "title",
+    "title_zh",
     "description",
+    "description_zh",
     "grain",
     "dimensions",
     "counts",
@@ -127,18 +138,25 @@ pub fn parse(name: &str, origin: &str, sql: &str) -> anyhow::Result<Query> {
             .ok_or_else(|| usage(format!("`{origin}`: header key `{key}` is missing")))
     };
     let list = |key: &str| split_list(values.get(key).map_or("", String::as_str));
+    let optional = |key: &str| values.get(key).filter(|v| !v.is_empty()).cloned();
+    let chart = match values.get("chart") {
+        Some(text) => chart::parse(text).map_err(|e| usage(format!("`{origin}`: {e:#}")))?,
+        None => Vec::new(),
+    };
     let query = Query {
         name: name.to_string(),
         origin: origin.to_string(),
         title: required("title")?,
         description: required("description")?,
+        title_zh: optional("title_zh"),
+        description_zh: optional("description_zh"),
         grain: required("grain")?,
         dimensions: split_list(&required("dimensions")?),
         counts: list("counts"),
         amounts: list("amounts"),
         rates: parse_rates(origin, values.get("rates").map_or("", String::as_str))?,
         derived: parse_derived(origin, values.get("derived").map_or("", String::as_str))?,
-        chart: values.get("chart").cloned().filter(|c| !c.is_empty()),
+        chart,
         requires: list("requires"),
         sql: sql.to_string(),
     };
@@ -257,6 +275,25 @@ impl Query {
                     self.origin
                 )));
             }
+        }
+        for chart in &self.chart {
+            chart
+                .clone()
+                .resolve(result_columns)
+                .map_err(|e| usage(format!("`{}`: {e}", self.origin)))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every chart plots numbers where it needs them.
+    pub fn check_chart_types(&self, schema: &Schema) -> anyhow::Result<()> {
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        for chart in &self.chart {
+            let mut chart = chart.clone();
+            chart
+                .resolve(&columns)
+                .and_then(|()| chart.check_types(schema))
+                .map_err(|e| usage(format!("`{}`: {e}", self.origin)))?;
         }
         Ok(())
     }

@@ -14,7 +14,8 @@ use crate::engine::{Engine, EngineOptions, Window};
 use crate::error::{data, usage};
 use crate::ingest::{self, Ingested, files, hex, parse};
 use crate::manifest::{self, Manifest};
-use crate::output::{self, Format, Table, markdown};
+use crate::output::labels::Lang;
+use crate::output::{self, Format, Summary, Table, html, markdown, xlsx};
 use crate::period::{self, Period};
 use crate::privacy::disclosure;
 use crate::queries::{self, Query};
@@ -33,6 +34,8 @@ pub struct RunSettings {
     pub out: PathBuf,
     /// Largest tolerated reject share.
     pub max_reject_rate: f64,
+    /// Language of the documents people read.
+    pub lang: Lang,
 }
 
 /// Where data comes from and how it is read.
@@ -113,6 +116,7 @@ impl RunSettings {
             no_builtin,
             out,
             max_reject_rate,
+            lang,
         } = args;
         let source = SourceSettings::resolve(source)?;
         let mut query_folders = queries.clone();
@@ -129,12 +133,22 @@ impl RunSettings {
         if !(0.0..=1.0).contains(&max_reject_rate) {
             return Err(usage("`--max-reject-rate` must be between 0 and 1"));
         }
+        let lang = match (lang, &source.config.run.lang) {
+            (Some(lang), _) => *lang,
+            (None, Some(text)) => Lang::parse(text).ok_or_else(|| {
+                usage(format!(
+                    "`run.lang`: `{text}` is not a supported language (use `en` or `zh`)"
+                ))
+            })?,
+            (None, None) => Lang::default(),
+        };
         Ok(RunSettings {
             source,
             query_folders,
             builtin: !no_builtin,
             out,
             max_reject_rate,
+            lang,
         })
     }
 }
@@ -260,7 +274,19 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
     let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
-    write_release(&mut staging, &protected.tables, &ingested, &window, &skipped, &name)?;
+    let summary = Summary {
+        release: &name,
+        period: window.period.as_ref(),
+        as_of: window.as_of,
+        read: ingested.counts.read,
+        accepted: ingested.counts.accepted,
+        rejected: ingested.rejects.len() as u64,
+        inputs: &ingested.inputs,
+        skipped: &skipped,
+        lang: settings.lang,
+        timestamp: manifest::release_timestamp(&window)?,
+    };
+    write_release(&mut staging, &protected.tables, &ingested, &summary)?;
     let manifest = Manifest::build(settings, &ingested, &window, &suite, &skipped, &protected, &staging)?;
     staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
     let link = staging.publish()?;
@@ -292,6 +318,7 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
             .map_err(|e| usage(format!("`{}`: {e:#}", query.origin)))?;
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         query.check_columns(&columns)?;
+        query.check_chart_types(&schema)?;
     }
     Ok(())
 }
@@ -363,9 +390,7 @@ fn write_release(
     staging: &mut Staging,
     tables: &[Table],
     ingested: &Ingested,
-    window: &Window,
-    skipped: &[(String, String)],
-    name: &str,
+    summary: &Summary,
 ) -> anyhow::Result<()> {
     for table in tables {
         for format in [Format::Csv, Format::Parquet, Format::Json] {
@@ -373,16 +398,9 @@ fn write_release(
             staging.write(&path, |out| format.write(out, &table.batch))?;
         }
     }
-    let as_of = window.as_of.format("%Y-%m-%d").to_string();
-    let summary = markdown::Summary {
-        release: name,
-        as_of: &as_of,
-        read: ingested.counts.read,
-        accepted: ingested.counts.accepted,
-        rejected: ingested.rejects.len() as u64,
-        skipped,
-    };
-    staging.write("report.md", |out| markdown::write(out, &summary, tables))?;
+    staging.write("report.md", |out| markdown::write(out, summary, tables))?;
+    staging.write("index.html", |out| html::write(out, summary, tables))?;
+    staging.write("workbook.xlsx", |out| xlsx::write(out, summary, tables))?;
     staging.write("rejects.csv", |out| write_rejects(out, ingested))
 }
 

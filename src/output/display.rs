@@ -2,7 +2,6 @@
 //! money with thousands separators, missing values as an en dash.
 
 use datafusion::arrow::array::{Array, ArrayRef};
-use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::array_value_to_string;
 
 use crate::queries::Query;
@@ -47,19 +46,30 @@ pub fn cell(array: &ArrayRef, row: usize, role: Role) -> String {
     if array.is_null(row) {
         return MISSING.to_string();
     }
-    let text = array_value_to_string(array, row).unwrap_or_default();
-    let number = || -> Option<f64> {
-        match array.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean => None,
-            _ => text.parse().ok(),
-        }
-    };
-    match (role, number()) {
-        (Role::Rate, Some(value)) => format!("{:.1}%", value * 100.0),
-        (Role::Amount, Some(value)) => thousands(value, 2),
-        (Role::Count, Some(value)) => thousands(value, 0),
-        (Role::Statistic, Some(value)) if value.fract() != 0.0 => format!("{value:.1}"),
-        _ => text,
+    match number_at(array, row) {
+        Some(value) => number(value, role),
+        None => array_value_to_string(array, row).unwrap_or_default(),
+    }
+}
+
+/// The numeric value of a cell (`None` for NULL or a non-numeric column). Read through the
+/// cell's text so that it equals what the CSV file says, decimals included.
+pub fn number_at(array: &ArrayRef, row: usize) -> Option<f64> {
+    if array.is_null(row) || !array.data_type().is_numeric() {
+        return None;
+    }
+    array_value_to_string(array, row).ok()?.parse().ok()
+}
+
+/// Formats a number for people according to its role.
+pub fn number(value: f64, role: Role) -> String {
+    match role {
+        Role::Rate => format!("{:.1}%", value * 100.0),
+        Role::Amount => thousands(value, 2),
+        Role::Count => thousands(value, 0),
+        Role::Dimension => format!("{value}"),
+        Role::Statistic if value.fract() != 0.0 => format!("{value:.1}"),
+        Role::Statistic => format!("{value:.0}"),
     }
 }
 
