@@ -387,6 +387,30 @@ mod tests {
     }
 
     #[test]
+    fn chinese_titles_and_charts_parse() {
+        let text = GOOD.replace(
+            "-- grain:",
+            "-- title_zh: 按地区\n-- description_zh: 按地区统计。\n-- chart: bar settlement_rate by region\n-- grain:",
+        );
+        let query = parse("by_region", "x.sql", &text).unwrap();
+        assert_eq!(query.title_zh.as_deref(), Some("按地区"));
+        assert_eq!(query.description_zh.as_deref(), Some("按地区统计。"));
+        assert_eq!(query.chart[0].kind, ChartKind::Bar);
+        let columns: Vec<String> = ["region", "cases", "resolved", "settled", "settlement_rate", "settlement_rate_low", "settlement_rate_high"]
+            .map(String::from)
+            .to_vec();
+        query.check_columns(&columns).unwrap();
+        let wrong = text.replace("by region", "by channel");
+        let error = parse("r", "x.sql", &wrong).unwrap().check_columns(&columns).unwrap_err();
+        assert!(error.to_string().contains("names `channel`"), "{error}");
+        let pie = text.replace("-- chart: bar", "-- chart: pie");
+        let error = parse("r", "x.sql", &pie).unwrap_err();
+        assert!(format!("{error:#}").contains("unknown chart kind `pie`"), "{error:#}");
+        let empty = text.replace("-- chart: bar settlement_rate by region", "-- chart:");
+        assert!(parse("r", "x.sql", &empty).is_err(), "an empty chart is `none`, spelled out");
+    }
+
+    #[test]
     fn builtin_suite_parses_and_matches_the_folder() {
         let suite = load(&[], true).unwrap();
         let mut on_disk: Vec<String> = sql_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/queries")))

@@ -79,6 +79,9 @@ pub fn render(chart: &Chart, table: &Table, lang: Lang, id: &str, table_id: &str
     Rendered { svg, note }
 }
 
+/// The lower and upper interval bounds per row.
+type Band = (Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// The columns of one table, read for drawing.
 struct Data<'a> {
     batch: &'a RecordBatch,
@@ -109,7 +112,7 @@ impl Data<'_> {
             .collect()
     }
 
-    fn band(&self, chart: &Chart) -> Option<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+    fn band(&self, chart: &Chart) -> Option<Band> {
         chart
             .band
             .as_ref()

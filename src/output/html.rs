@@ -36,7 +36,7 @@ pub fn render(summary: &Summary, tables: &[Table]) -> String {
     header(&mut page, summary, texts);
     contents(&mut page, summary, tables, texts);
     if let Some(overview) = tables.iter().find(|t| t.query.name == "overview") {
-        headline(&mut page, overview, lang);
+        headline(&mut page, overview, tables, lang);
     }
     for table in tables {
         section(&mut page, table, lang);
@@ -138,31 +138,43 @@ fn contents(page: &mut String, summary: &Summary, tables: &[Table], texts: &Text
     ));
 }
 
-/// Names the headline looks for in `overview` to show the median time to resolution.
+/// Columns of a one-row table (`overview` first) that the headline shows as the median time to
+/// resolution, with `<column>_low` / `<column>_high` as its interval when present.
 pub const MEDIAN_COLUMNS: &[&str] = &["median_days", "median_days_to_resolution", "km_median_days"];
 
-/// The headline block: the first row of `overview`.
-fn headline(page: &mut String, overview: &Table, lang: Lang) {
+/// The first cell of a column, formatted for people.
+fn first_cell(table: &Table, name: &str) -> Option<String> {
+    let array = table.batch.column_by_name(name)?;
+    let role = display::role(&table.query, name);
+    (table.batch.num_rows() > 0).then(|| display::cell(array, 0, role))
+}
+
+/// "95% CI low–high" from a table's `<name>_low` / `<name>_high`.
+fn interval(table: &Table, name: &str, unit: &str, lang: Lang) -> Option<String> {
+    let low = first_cell(table, &format!("{name}_low"))?;
+    let high = first_cell(table, &format!("{name}_high"))?;
+    Some(format!(
+        "{} {low}–{high}{unit}",
+        labels::texts(lang).interval
+    ))
+}
+
+/// The median column of a table, if it has one.
+fn median_column(table: &Table) -> Option<&'static str> {
+    MEDIAN_COLUMNS
+        .iter()
+        .copied()
+        .find(|name| table.batch.column_by_name(name).is_some())
+}
+
+/// The headline block: the first row of `overview`, and the median time to resolution from
+/// `overview` or else the first one-row table that has one.
+fn headline(page: &mut String, overview: &Table, tables: &[Table], lang: Lang) {
     let texts = labels::texts(lang);
-    let batch = &overview.batch;
-    if batch.num_rows() == 0 {
+    if overview.batch.num_rows() == 0 {
         return;
     }
-    let cell = |name: &str| -> Option<String> {
-        let array = batch.column_by_name(name)?;
-        Some(display::cell(
-            array,
-            0,
-            display::role(&overview.query, name),
-        ))
-    };
-    let interval = |name: &str, unit: &str| -> Option<String> {
-        let (low, high) = (
-            cell(&format!("{name}_low"))?,
-            cell(&format!("{name}_high"))?,
-        );
-        Some(format!("{} {low}–{high}{unit}", texts.interval))
-    };
+    let cell = |name: &str| first_cell(overview, name);
     let mut cards: Vec<(String, String, Option<String>)> = Vec::new();
     for name in ["cases", "resolved"] {
         if let Some(value) = cell(name) {
@@ -170,24 +182,25 @@ fn headline(page: &mut String, overview: &Table, lang: Lang) {
         }
     }
     if let Some(value) = cell("settlement_rate") {
-        cards.push((
-            labels::column(lang, "settlement_rate"),
-            value,
-            interval("settlement_rate", ""),
-        ));
+        let detail = interval(overview, "settlement_rate", "", lang);
+        cards.push((labels::column(lang, "settlement_rate"), value, detail));
     }
-    if let Some(name) = MEDIAN_COLUMNS
+    let one_row = tables
         .iter()
-        .find(|n| batch.column_by_name(n).is_some())
-    {
-        let value = cell(name).unwrap_or_default();
+        .filter(|t| t.query.dimensions.is_empty() && t.batch.num_rows() == 1);
+    let median = std::iter::once(overview)
+        .chain(one_row)
+        .find_map(|t| Some((t, median_column(t)?)));
+    if let Some((table, name)) = median {
+        let value = first_cell(table, name).unwrap_or_default();
         let unit = format!(" {}", texts.days);
         let shown = if value == MISSING {
             value
         } else {
             format!("{value}{unit}")
         };
-        cards.push((texts.median_time.to_string(), shown, interval(name, &unit)));
+        let detail = interval(table, name, &unit, lang);
+        cards.push((texts.median_time.to_string(), shown, detail));
     }
     if let Some(value) = cell("recovery_rate") {
         cards.push((labels::column(lang, "recovery_rate"), value, None));
@@ -363,7 +376,7 @@ svg.chart text { fill: #222; font-size: 12px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: .875rem; font-variant-numeric: tabular-nums; margin: .5rem 0; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-th, td { padding: .3rem .6rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th, td { padding: .3rem .5rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
 thead th { background: #eef2f7; border-bottom: 2px solid #555; font-weight: 600; vertical-align: bottom;
   min-width: 4.5em; max-width: 9em; }
 tbody th { font-weight: 500; white-space: nowrap; }
@@ -402,5 +415,35 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
         );
         assert_eq!(escape("上海"), "上海");
+    }
+
+    #[test]
+    fn labels_titles_and_notes_cannot_inject_markup() {
+        let evil = "<img src=x onerror=alert(1)>\"'&";
+        let mut table = super::super::fixtures::region_table(evil);
+        table.notes.push(format!("note {evil}"));
+        table.query.description = format!("about {evil}");
+        for lang in [Lang::En, Lang::Zh] {
+            let page = render(
+                &super::super::fixtures::summary(lang, 0),
+                std::slice::from_ref(&table),
+            );
+            assert!(!page.contains("<img"), "{page}");
+            assert!(!page.contains("onerror=alert(1)>"));
+            assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"));
+            assert!(page.contains("Cases by &lt;region&gt;") || page.contains("按地区"));
+        }
+    }
+
+    #[test]
+    fn suppressed_cells_are_marked_and_explained() {
+        let table = super::super::fixtures::region_table("hangzhou");
+        let page = render(&super::super::fixtures::summary(Lang::Zh, 0), &[table]);
+        assert_eq!(page.matches("<td class=\"missing\"").count(), 6);
+        assert!(page.contains("不予公布"));
+        assert!(page.contains("案件数少于 10 的单元格不予公布"));
+        assert!(page.contains("<th scope=\"row\">上海</th>"));
+        assert!(page.contains("href=\"tables/by_region.csv\""));
+        assert_eq!(page.matches("<svg").count(), 1);
     }
 }

@@ -131,6 +131,8 @@ pub struct Texts {
     pub notes: &'static str,
     /// Shown when a chart has nothing to draw.
     pub no_data: &'static str,
+    /// Between a label and its value in running text.
+    pub colon: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -165,6 +167,7 @@ const EN: Texts = Texts {
     definition_columns: ["Term", "Definition"],
     notes: "Notes",
     no_data: "No data to chart",
+    colon: ": ",
 };
 
 const ZH: Texts = Texts {
@@ -199,6 +202,7 @@ const ZH: Texts = Texts {
     definition_columns: ["指标", "说明"],
     notes: "注",
     no_data: "无可绘制的数据",
+    colon: "：",
 };
 
 /// The fixed texts in a language.

@@ -4,6 +4,8 @@
 pub mod charts;
 pub mod csv;
 pub mod display;
+#[cfg(test)]
+mod fixtures;
 pub mod html;
 pub mod json;
 pub mod labels;

@@ -385,4 +385,33 @@ mod tests {
         assert_eq!(truncate("上海上海", 3), "上海上");
         assert_eq!(truncate("a😀b", 2), "a");
     }
+
+    fn bytes(lang: Lang, timestamp: i64) -> Vec<u8> {
+        let tables = [super::super::fixtures::region_table("hangzhou")];
+        let mut out = Vec::new();
+        write(&mut out, &super::super::fixtures::summary(lang, timestamp), &tables).unwrap();
+        out
+    }
+
+    #[test]
+    fn bytes_depend_on_the_release_time_only() {
+        let first = bytes(Lang::Zh, 1_719_705_600);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(first == bytes(Lang::Zh, 1_719_705_600), "same release, same bytes");
+        assert!(first != bytes(Lang::Zh, 1_700_000_000), "the document time comes from the release");
+    }
+
+    #[test]
+    fn sheet_names_are_short_and_unique() {
+        let mut long = super::super::fixtures::region_table("x");
+        long.query.name = "a_very_long_report_name_that_excel_refuses".into();
+        let mut clash = long.clone();
+        clash.query.name = "summary".into();
+        let names = sheet_names(Lang::En, &[long.clone(), long, clash]);
+        assert_eq!(names[0], "Summary");
+        assert_eq!(names[1], "a_very_long_report_name_that_ex");
+        assert_eq!(names[2], "a_very_long_report_name_that_~2");
+        assert_eq!(names[3], "summary~2");
+        assert!(names.iter().all(|n| n.encode_utf16().count() <= 31));
+    }
 }
