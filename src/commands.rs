@@ -33,7 +33,11 @@ pub fn list(args: &SuiteArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let (suite, _) = suite(args)?;
     let width = suite.iter().map(|q| q.name.len()).max().unwrap_or(0);
     for query in suite {
-        writeln!(out, "{:width$}  {} ({})", query.name, query.title, query.grain)?;
+        writeln!(
+            out,
+            "{:width$}  {} ({})",
+            query.name, query.title, query.grain
+        )?;
     }
     Ok(())
 }

@@ -215,8 +215,8 @@ impl JobConfig {
             return Err(usage("`input.date_formats`: needs at least one format"));
         }
         for format in &self.input.date_formats {
-            let probe = chrono::NaiveDate::from_ymd_opt(2024, 7, 1)
-                .map(|d| d.format(format).to_string());
+            let probe =
+                chrono::NaiveDate::from_ymd_opt(2024, 7, 1).map(|d| d.format(format).to_string());
             if probe.is_none() || !format.contains('%') {
                 return Err(usage(format!(
                     "`input.date_formats`: `{format}` is not a date format"
@@ -290,7 +290,9 @@ impl JobConfig {
         if let Some(k) = self.privacy.dominance_k
             && !(0.0..=100.0).contains(&k)
         {
-            return Err(usage("`privacy.dominance_k`: a percentage between 0 and 100"));
+            return Err(usage(
+                "`privacy.dominance_k`: a percentage between 0 and 100",
+            ));
         }
         if self.privacy.min_cell == Some(0) || self.privacy.rounding_base == Some(0) {
             return Err(usage(

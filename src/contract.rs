@@ -147,7 +147,11 @@ mod tests {
 
     #[test]
     fn required_columns_are_the_three_of_the_contract() {
-        let required: Vec<_> = COLUMNS.iter().filter(|c| c.required).map(|c| c.name).collect();
+        let required: Vec<_> = COLUMNS
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| c.name)
+            .collect();
         assert_eq!(required, ["case_id", "opened_on", "outcome"]);
         assert_eq!(schema(&["note".into()]).fields().len(), COLUMNS.len() + 1);
         assert_eq!(stage_rank("lawyer_letter"), Some(2));

@@ -681,11 +681,10 @@ struct Fixed {
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scale = 10i64.pow(self.decimals);
+        let scale = 10u64.pow(self.decimals);
         let width = self.decimals as usize;
         let sign = if self.units < 0 { "-" } else { "" };
         let units = self.units.unsigned_abs();
-        let scale = scale.unsigned_abs();
         write!(f, "{sign}{}.{:0width$}", units / scale, units % scale)
     }
 }
@@ -1113,90 +1112,67 @@ mod tests {
         i64::MAX
     }
 
-    /// The calibration figures of a sample, with their targets and tolerances.
-    fn calibration(rows: &[Row]) -> Vec<(&'static str, f64, f64, f64)> {
-        let as_of = date(2024, 9, 30);
-        let resolved: Vec<&Row> = rows.iter().filter(|r| r.resolved()).collect();
-        let young = || resolved.iter().copied().filter(|r| r.debt_age_days < 90);
-        let old = || resolved.iter().copied().filter(|r| r.debt_age_days > 180);
-        let complaints = || rows.iter().filter(|r| r.complaint);
-        let under_180 = resolved.iter().copied().filter(|r| r.debt_age_days <= 180);
-        vec![
-            (
-                "channel hotline share",
-                share(rows, |r| r.channel == "hotline"),
-                0.35,
-                0.015,
-            ),
-            (
-                "channel association_platform share",
-                share(rows, |r| r.channel == "association_platform"),
-                0.37,
-                0.015,
-            ),
-            (
-                "resolved <90-day debts ending by lawyer_letter",
-                share(young(), |r| r.stage < 3),
-                0.85,
-                0.03,
-            ),
-            (
-                "resolved >180-day debts ending by lawyer_letter",
-                share(old(), |r| r.stage < 3),
-                0.60,
-                0.08,
-            ),
-            (
-                "recovery rate, resolved debts >180 days",
-                recovery(old()),
-                0.23,
-                0.03,
-            ),
-            (
-                "recovery rate, resolved debts <=180 days",
-                recovery(under_180),
-                0.60,
-                0.08,
-            ),
-            (
-                "settlement rate (settled + paid_in_full) / resolved",
-                share(resolved.iter().copied(), Row::settled),
-                0.635,
-                0.035,
-            ),
-            ("complaint rate", share(rows, |r| r.complaint), 0.015, 0.005),
-            (
-                "complaints upheld",
-                share(complaints(), |r| r.complaint_upheld == Some(true)),
-                1.0 / 3.0,
-                0.08,
-            ),
-            (
-                "cross-border share",
-                share(rows, |r| r.cross_border),
-                0.03,
-                0.005,
-            ),
-            (
-                "Kaplan-Meier median days to resolution",
-                km_median(rows, as_of) as f64,
-                75.0,
-                15.0,
-            ),
-            (
-                "median amount claimed (CNY)",
-                median(rows.iter().map(|r| r.claimed).collect()) as f64 / 100.0,
-                30_000.0,
-                5_000.0,
-            ),
-            (
-                "region taicang share",
-                share(rows, |r| r.region == "taicang"),
-                0.0005,
-                0.0004,
-            ),
-        ]
+    /// Resolved rows whose debt age lies in `ages`.
+    fn resolved_aged(rows: &[Row], ages: std::ops::Range<i32>) -> impl Iterator<Item = &Row> {
+        rows.iter()
+            .filter(move |r| r.resolved() && ages.contains(&r.debt_age_days))
     }
+
+    /// How a calibration figure is measured over all rows of a sample.
+    type Measure = fn(&[Row]) -> f64;
+
+    /// Calibration figures: name, target, tolerance and measurement.
+    const TARGETS: [(&str, f64, f64, Measure); 13] = [
+        ("intake share hotline", 0.35, 0.015, |rows| {
+            share(rows, |r| r.channel == "hotline")
+        }),
+        ("intake share association_platform", 0.37, 0.015, |rows| {
+            share(rows, |r| r.channel == "association_platform")
+        }),
+        (
+            "debts <90 days: resolved by lawyer_letter",
+            0.85,
+            0.03,
+            |rows| share(resolved_aged(rows, 0..90), |r| r.stage < 3),
+        ),
+        (
+            "debts >=180 days: resolved by lawyer_letter",
+            0.60,
+            0.08,
+            |rows| share(resolved_aged(rows, 180..1_501), |r| r.stage < 3),
+        ),
+        ("debts >=180 days: recovery rate", 0.23, 0.03, |rows| {
+            recovery(resolved_aged(rows, 180..1_501))
+        }),
+        ("debts <180 days: recovery rate", 0.60, 0.08, |rows| {
+            recovery(resolved_aged(rows, 0..180))
+        }),
+        ("settlement rate", 0.635, 0.035, |rows| {
+            share(resolved_aged(rows, 0..1_501), Row::settled)
+        }),
+        ("complaint rate", 0.015, 0.005, |rows| {
+            share(rows, |r| r.complaint)
+        }),
+        ("complaints upheld", 1.0 / 3.0, 0.08, |rows| {
+            let complaints = rows.iter().filter(|r| r.complaint);
+            share(complaints, |r| r.complaint_upheld == Some(true))
+        }),
+        ("cross-border share", 0.03, 0.005, |rows| {
+            share(rows, |r| r.cross_border)
+        }),
+        (
+            "Kaplan-Meier median days to resolution",
+            75.0,
+            15.0,
+            |rows| km_median(rows, date(2024, 9, 30)) as f64,
+        ),
+        ("median amount claimed (CNY)", 30_000.0, 5_000.0, |rows| {
+            median(rows.iter().map(|r| r.claimed).collect()) as f64 / 100.0
+        }),
+        ("region share taicang", 0.0005, 0.0004, |rows| {
+            share(rows, |r| r.region == "taicang")
+        }),
+    ];
 
     #[test]
     fn case_ids_are_opaque_and_sorted() {
@@ -1214,38 +1190,11 @@ mod tests {
 
     #[test]
     fn fixed_point_prints_exact_decimals() {
-        assert_eq!(
-            Fixed {
-                units: 1_250_000,
-                decimals: 2
-            }
-            .to_string(),
-            "12500.00"
-        );
-        assert_eq!(
-            Fixed {
-                units: 7,
-                decimals: 2
-            }
-            .to_string(),
-            "0.07"
-        );
-        assert_eq!(
-            Fixed {
-                units: 2_500,
-                decimals: 4
-            }
-            .to_string(),
-            "0.2500"
-        );
-        assert_eq!(
-            Fixed {
-                units: -5,
-                decimals: 2
-            }
-            .to_string(),
-            "-0.05"
-        );
+        let text = |units, decimals| Fixed { units, decimals }.to_string();
+        assert_eq!(text(1_250_000, 2), "12500.00");
+        assert_eq!(text(7, 2), "0.07");
+        assert_eq!(text(2_500, 4), "0.2500");
+        assert_eq!(text(-5, 2), "-0.05");
     }
 
     #[test]
@@ -1430,17 +1379,19 @@ mod tests {
 
     #[test]
     fn calibration_targets_are_met() {
-        let figures = calibration(sample_rows());
+        let rows = sample_rows();
         println!("| figure | target | measured |");
         println!("|---|---|---|");
-        for (name, measured, target, tolerance) in &figures {
-            println!("| {name} | {target:.4} ± {tolerance} | {measured:.4} |");
-        }
-        for (name, measured, target, tolerance) in figures {
-            assert!(
-                (measured - target).abs() <= tolerance,
-                "{name}: {measured} vs {target} ± {tolerance}"
+        for (name, target, tolerance, measure) in TARGETS {
+            println!(
+                "| {name} | {target:.4} ± {tolerance} | {:.4} |",
+                measure(rows)
             );
+        }
+        for (name, target, tolerance, measure) in TARGETS {
+            let measured = measure(rows);
+            let message = format!("{name}: {measured} vs {target} ± {tolerance}");
+            assert!((measured - target).abs() <= tolerance, "{message}");
         }
     }
 

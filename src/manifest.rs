@@ -6,7 +6,7 @@ use std::io::Write;
 use sha2::{Digest, Sha256};
 
 use crate::engine::Window;
-use crate::ingest::{InputRecord, Ingested, hex};
+use crate::ingest::{Ingested, InputRecord, hex};
 use crate::privacy::disclosure::Protected;
 use crate::queries::Query;
 use crate::release::{OutputFile, Staging};
@@ -119,7 +119,11 @@ pub fn release_timestamp(window: &Window) -> anyhow::Result<i64> {
             .parse()
             .map_err(|_| crate::error::usage("SOURCE_DATE_EPOCH must be whole seconds"));
     }
-    Ok(window.as_of.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
+    Ok(window
+        .as_of
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp())
 }
 
 /// Writes the manifest as pretty JSON with a final newline.

@@ -65,8 +65,7 @@ impl Period {
 
     /// The period of the same length just before this one (for period-over-period change).
     pub fn previous(&self) -> Option<Period> {
-        let months = (self.end.year() - self.start.year()) * 12
-            + self.end.month() as i32
+        let months = (self.end.year() - self.start.year()) * 12 + self.end.month() as i32
             - self.start.month() as i32
             + 1;
         let start = sub_months(self.start, months as u32)?;

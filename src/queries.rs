@@ -18,13 +18,58 @@ pub use chart::{Chart, ChartKind};
 /// The built-in suite, compiled into the binary so `dispute-stats run` works anywhere.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("overview", include_str!("../queries/overview.sql")),
+    (
+        "flow_and_stock",
+        include_str!("../queries/flow_and_stock.sql"),
+    ),
+    (
+        "period_change",
+        include_str!("../queries/period_change.sql"),
+    ),
     ("by_region", include_str!("../queries/by_region.sql")),
     ("by_debt_type", include_str!("../queries/by_debt_type.sql")),
     ("by_channel", include_str!("../queries/by_channel.sql")),
     ("by_stage", include_str!("../queries/by_stage.sql")),
+    ("funnel", include_str!("../queries/funnel.sql")),
     ("by_debt_age", include_str!("../queries/by_debt_age.sql")),
-    ("by_amount_tier", include_str!("../queries/by_amount_tier.sql")),
+    (
+        "by_amount_tier",
+        include_str!("../queries/by_amount_tier.sql"),
+    ),
     ("by_month", include_str!("../queries/by_month.sql")),
+    ("vintage", include_str!("../queries/vintage.sql")),
+    (
+        "resolution_time",
+        include_str!("../queries/resolution_time.sql"),
+    ),
+    (
+        "resolution_time_by_region",
+        include_str!("../queries/resolution_time_by_region.sql"),
+    ),
+    (
+        "resolution_time_by_debt_type",
+        include_str!("../queries/resolution_time_by_debt_type.sql"),
+    ),
+    (
+        "resolution_time_by_channel",
+        include_str!("../queries/resolution_time_by_channel.sql"),
+    ),
+    (
+        "resolution_time_by_stage",
+        include_str!("../queries/resolution_time_by_stage.sql"),
+    ),
+    (
+        "resolution_time_by_debt_age",
+        include_str!("../queries/resolution_time_by_debt_age.sql"),
+    ),
+    (
+        "resolution_time_by_amount_tier",
+        include_str!("../queries/resolution_time_by_amount_tier.sql"),
+    ),
+    (
+        "resolution_curve_by_region",
+        include_str!("../queries/resolution_curve_by_region.sql"),
+    ),
     ("complaints", include_str!("../queries/complaints.sql")),
 ];
 
@@ -226,7 +271,12 @@ impl Query {
 
     /// Rates and derived statistics must refer to classified columns.
     fn check_references(&self) -> anyhow::Result<()> {
-        let measures: Vec<&str> = self.counts.iter().chain(&self.amounts).map(String::as_str).collect();
+        let measures: Vec<&str> = self
+            .counts
+            .iter()
+            .chain(&self.amounts)
+            .map(String::as_str)
+            .collect();
         for rate in &self.rates {
             for part in [&rate.numerator, &rate.denominator] {
                 if !measures.contains(&part.as_str()) {
@@ -332,8 +382,12 @@ pub fn load(folders: &[PathBuf], builtin: bool) -> anyhow::Result<Vec<Query>> {
 }
 
 fn sql_files(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|e| usage(format!("cannot read queries folder `{}`: {e}", folder.display())))?;
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        usage(format!(
+            "cannot read queries folder `{}`: {e}",
+            folder.display()
+        ))
+    })?;
     let mut files = Vec::new();
     for entry in entries {
         let path = entry?.path();
@@ -364,23 +418,44 @@ mod tests {
         assert_eq!(query.rates[0].denominator, "resolved");
         assert_eq!(query.derived["settlement_rate_low"], "settlement_rate");
         let columns: Vec<String> = [
-            "region", "cases", "resolved", "settled", "settlement_rate",
-            "settlement_rate_low", "settlement_rate_high",
+            "region",
+            "cases",
+            "resolved",
+            "settled",
+            "settlement_rate",
+            "settlement_rate_low",
+            "settlement_rate_high",
         ]
         .map(String::from)
         .to_vec();
         query.check_columns(&columns).unwrap();
         let mut extra = columns.clone();
         extra.push("median_amount".into());
-        assert!(query.check_columns(&extra).unwrap_err().to_string().contains("median_amount"));
+        assert!(
+            query
+                .check_columns(&extra)
+                .unwrap_err()
+                .to_string()
+                .contains("median_amount")
+        );
     }
 
     #[test]
     fn rejects_typos_and_bad_names() {
         let typo = GOOD.replace("-- counts:", "-- count:");
-        assert!(parse("r", "x.sql", &typo).unwrap_err().to_string().contains("unknown header key `count`"));
+        assert!(
+            parse("r", "x.sql", &typo)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown header key `count`")
+        );
         let missing = GOOD.replace("-- grain: one row per region\n", "");
-        assert!(parse("r", "x.sql", &missing).unwrap_err().to_string().contains("`grain`"));
+        assert!(
+            parse("r", "x.sql", &missing)
+                .unwrap_err()
+                .to_string()
+                .contains("`grain`")
+        );
         assert!(parse("By-Region", "x.sql", GOOD).is_err());
         let bad_rate = GOOD.replace("settled / resolved", "settled / cases_total");
         assert!(parse("r", "x.sql", &bad_rate).is_err());
@@ -396,31 +471,52 @@ mod tests {
         assert_eq!(query.title_zh.as_deref(), Some("按地区"));
         assert_eq!(query.description_zh.as_deref(), Some("按地区统计。"));
         assert_eq!(query.chart[0].kind, ChartKind::Bar);
-        let columns: Vec<String> = ["region", "cases", "resolved", "settled", "settlement_rate", "settlement_rate_low", "settlement_rate_high"]
-            .map(String::from)
-            .to_vec();
+        let columns: Vec<String> = [
+            "region",
+            "cases",
+            "resolved",
+            "settled",
+            "settlement_rate",
+            "settlement_rate_low",
+            "settlement_rate_high",
+        ]
+        .map(String::from)
+        .to_vec();
         query.check_columns(&columns).unwrap();
         let wrong = text.replace("by region", "by channel");
-        let error = parse("r", "x.sql", &wrong).unwrap().check_columns(&columns).unwrap_err();
+        let error = parse("r", "x.sql", &wrong)
+            .unwrap()
+            .check_columns(&columns)
+            .unwrap_err();
         assert!(error.to_string().contains("names `channel`"), "{error}");
         let pie = text.replace("-- chart: bar", "-- chart: pie");
         let error = parse("r", "x.sql", &pie).unwrap_err();
-        assert!(format!("{error:#}").contains("unknown chart kind `pie`"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("unknown chart kind `pie`"),
+            "{error:#}"
+        );
         let empty = text.replace("-- chart: bar settlement_rate by region", "-- chart:");
-        assert!(parse("r", "x.sql", &empty).is_err(), "an empty chart is `none`, spelled out");
+        assert!(
+            parse("r", "x.sql", &empty).is_err(),
+            "an empty chart is `none`, spelled out"
+        );
     }
 
     #[test]
     fn builtin_suite_parses_and_matches_the_folder() {
         let suite = load(&[], true).unwrap();
-        let mut on_disk: Vec<String> = sql_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/queries")))
-            .unwrap()
-            .iter()
-            .filter_map(|p| p.file_stem()?.to_str().map(String::from))
-            .collect();
+        let mut on_disk: Vec<String> =
+            sql_files(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/queries")))
+                .unwrap()
+                .iter()
+                .filter_map(|p| p.file_stem()?.to_str().map(String::from))
+                .collect();
         on_disk.sort();
         let mut builtin: Vec<String> = suite.iter().map(|q| q.name.clone()).collect();
         builtin.sort();
-        assert_eq!(builtin, on_disk, "every file in queries/ is built in, and only those");
+        assert_eq!(
+            builtin, on_disk,
+            "every file in queries/ is built in, and only those"
+        );
     }
 }

@@ -210,10 +210,19 @@ mod tests {
         let sums = fs::read_to_string(link.join("SHA256SUMS")).unwrap();
         assert!(sums.ends_with("  report.md\n"));
         release(out.path(), "second");
-        assert_eq!(fs::read_to_string(out.path().join("latest/report.md")).unwrap(), "second");
-        assert_eq!(fs::read_dir(out.path().join(".releases")).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_to_string(out.path().join("latest/report.md")).unwrap(),
+            "second"
+        );
+        assert_eq!(
+            fs::read_dir(out.path().join(".releases")).unwrap().count(),
+            1
+        );
         release(out.path(), "second");
-        assert_eq!(fs::read_dir(out.path().join(".releases")).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_dir(out.path().join(".releases")).unwrap().count(),
+            1
+        );
     }
 
     #[test]
@@ -227,6 +236,9 @@ mod tests {
         release(out.path(), "kept");
         fs::create_dir_all(out.path().join(".releases/2024-Q3.orphan")).unwrap();
         remove_orphans(out.path()).unwrap();
-        assert_eq!(fs::read_dir(out.path().join(".releases")).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_dir(out.path().join(".releases")).unwrap().count(),
+            1
+        );
     }
 }

@@ -70,7 +70,10 @@ impl SourceSettings {
                 let bytes = std::fs::read(path)
                     .map_err(|e| usage(format!("cannot read config `{}`: {e}", path.display())))?;
                 let digest = hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-                (JobConfig::load(path)?, Some((path.display().to_string(), digest)))
+                (
+                    JobConfig::load(path)?,
+                    Some((path.display().to_string(), digest)),
+                )
             }
             None => (JobConfig::default(), None),
         };
@@ -271,7 +274,7 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     check_suite(&suite, &keep).await?;
     let (engine, ingested, window) = prepare(&settings.source).await?;
     check_reject_rate(settings, &ingested, &name)?;
-    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config).await?;
+    let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config, &window).await?;
     let protected = disclosure::protect(tables, &settings.source.config.privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
     let summary = Summary {
@@ -287,7 +290,9 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
         timestamp: manifest::release_timestamp(&window)?,
     };
     write_release(&mut staging, &protected.tables, &ingested, &summary)?;
-    let manifest = Manifest::build(settings, &ingested, &window, &suite, &skipped, &protected, &staging)?;
+    let manifest = Manifest::build(
+        settings, &ingested, &window, &suite, &skipped, &protected, &staging,
+    )?;
     staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
     let link = staging.publish()?;
     Ok(RunSummary {
@@ -323,7 +328,11 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
     Ok(())
 }
 
-fn check_reject_rate(settings: &RunSettings, ingested: &Ingested, name: &str) -> anyhow::Result<()> {
+fn check_reject_rate(
+    settings: &RunSettings,
+    ingested: &Ingested,
+    name: &str,
+) -> anyhow::Result<()> {
     let counts = &ingested.counts;
     let considered = counts.read - counts.filtered;
     let rejected = ingested.rejects.len() as u64;
@@ -358,11 +367,19 @@ async fn run_suite(
     engine: &Engine,
     suite: &[Query],
     config: &JobConfig,
+    window: &Window,
 ) -> anyhow::Result<(Vec<Table>, Vec<(String, String)>)> {
     let mut tables = Vec::new();
     let mut skipped = Vec::new();
     let bar = progress("reports");
     for query in suite {
+        if query.requires.iter().any(|c| c == "period") && window.period.is_none() {
+            skipped.push((
+                query.name.clone(),
+                "it compares periods; run with `--period`".into(),
+            ));
+            continue;
+        }
         if let Some(missing) = query.requires.iter().find(|c| config.absent.contains(c)) {
             skipped.push((
                 query.name.clone(),

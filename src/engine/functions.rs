@@ -136,4 +136,7 @@ pub fn register(ctx: &SessionContext) {
     for function in scalar_functions() {
         ctx.register_udf(function);
     }
+    for function in super::survival::aggregate_functions() {
+        ctx.register_udaf(function);
+    }
 }

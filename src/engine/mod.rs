@@ -5,6 +5,7 @@
 //! execution, so the same session can later be a cluster session.
 
 pub mod functions;
+pub mod survival;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,10 +34,22 @@ pub struct EngineOptions {
     pub partitions: usize,
 }
 
+/// A quarter of the machine's memory, between 512 MiB and 4 GiB (2 GiB when unknown).
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        });
+    total.map_or(2 << 30, |bytes| (bytes / 4).clamp(512 << 20, 4 << 30))
+}
+
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            memory_limit: 2 << 30,
+            memory_limit: default_memory_limit(),
             spill_dir: None,
             partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
@@ -132,12 +145,19 @@ fn date_literal(date: NaiveDate) -> String {
 
 /// The `params` table: one row with the window, for queries that need it.
 fn params_sql(window: &Window) -> String {
-    let (start, end, label) = match &window.period {
-        Some(p) => (date_literal(p.start), date_literal(p.end), format!("'{}'", p.label)),
-        None => ("CAST(NULL AS DATE)".into(), "CAST(NULL AS DATE)".into(), "'all'".into()),
-    };
+    let null = || "CAST(NULL AS DATE)".to_string();
+    let period = window.period.as_ref();
+    let previous = period.and_then(Period::previous);
+    let (start, end) = period.map_or((null(), null()), |p| {
+        (date_literal(p.start), date_literal(p.end))
+    });
+    let (previous_start, previous_end) = previous.map_or((null(), null()), |p| {
+        (date_literal(p.start), date_literal(p.end))
+    });
+    let label = period.map_or("all".to_string(), |p| p.label.clone());
     format!(
-        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, {label} AS period",
+        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, \
+         {previous_start} AS previous_start, {previous_end} AS previous_end, '{label}' AS period",
         date_literal(window.as_of)
     )
 }

@@ -89,10 +89,7 @@ pub fn list(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
         let before = found.len();
         expand(path, &mut found)?;
         if found.len() == before {
-            return Err(data(format!(
-                "input `{}` matches no file",
-                path.display()
-            )));
+            return Err(data(format!("input `{}` matches no file", path.display())));
         }
     }
     found.sort();
@@ -103,7 +100,11 @@ pub fn list(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 fn expand(path: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let text = path.to_string_lossy();
     if text.contains(['*', '?', '[']) {
-        let matches = glob::glob(&text)
+        let options = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..Default::default()
+        };
+        let matches = glob::glob_with(&text, options)
             .map_err(|e| usage(format!("input `{text}`: bad glob pattern: {e}")))?;
         for entry in matches {
             let entry = entry.map_err(|e| data(format!("input `{text}`: {e}")))?;
@@ -125,8 +126,12 @@ fn expand(path: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 
 /// Every file below a folder; hidden entries (`.name`) are skipped.
 fn walk(folder: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|e| data(format!("cannot list input folder `{}`: {e}", folder.display())))?;
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        data(format!(
+            "cannot list input folder `{}`: {e}",
+            folder.display()
+        ))
+    })?;
     for entry in entries {
         let path = entry?.path();
         let hidden = path
@@ -207,7 +212,11 @@ mod tests {
         std::fs::write(dir.path().join("nested/b.ndjson"), "x").unwrap();
         std::fs::write(dir.path().join(".hidden.csv"), "x").unwrap();
         let inputs = list(&[dir.path().to_path_buf()]).unwrap();
-        assert_eq!(inputs.len(), 2, "nested files are read, hidden ones are not");
+        assert_eq!(
+            inputs.len(),
+            2,
+            "nested files are read, hidden ones are not"
+        );
         assert_eq!(inputs[1].format, Format::Ndjson);
         let pattern = dir.path().join("*.csv");
         assert_eq!(list(&[pattern]).unwrap().len(), 1);

@@ -179,15 +179,17 @@ fn read_csv(
     validator: &mut Validator,
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
-    let encoding = match config.input.encoding.to_ascii_lowercase().as_str() {
-        "gb18030" | "gbk" => encoding_rs::GB18030,
-        _ => encoding_rs::UTF_8,
-    };
-    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .utf8_passthru(true)
-        .strip_bom(true)
-        .build(reader);
+    // UTF-8 passes through untouched (the CSV reader strips a BOM and reports invalid bytes
+    // per row); GB18030 (a superset of GBK) is transcoded to UTF-8 first.
+    let decoded: Box<dyn Read + Send + '_> =
+        match config.input.encoding.to_ascii_lowercase().as_str() {
+            "gb18030" | "gbk" => Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(encoding_rs::GB18030))
+                    .build(reader),
+            ),
+            _ => reader,
+        };
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(config.input.delimiter.as_bytes()[0])
         .flexible(true)
@@ -222,7 +224,7 @@ fn read_csv(
 }
 
 fn tick(progress: &ProgressBar, rows: u64) {
-    if rows % 16_384 == 0 {
+    if rows.is_multiple_of(16_384) {
         progress.set_position(rows);
     }
 }
@@ -307,8 +309,11 @@ fn read_parquet(
             .iter()
             .zip(&header)
             .map(|(array, column)| {
-                cast(array, &DataType::Utf8)
-                    .map_err(|e| usage(format!("`{name}` column `{column}`: cannot read as text: {e}")))
+                cast(array, &DataType::Utf8).map_err(|e| {
+                    usage(format!(
+                        "`{name}` column `{column}`: cannot read as text: {e}"
+                    ))
+                })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let strings: Vec<&StringArray> = columns
@@ -317,7 +322,13 @@ fn read_parquet(
             .collect();
         for row in 0..batch.num_rows() {
             line += 1;
-            validator.row(line, &ArrowRow { columns: &strings, row })?;
+            validator.row(
+                line,
+                &ArrowRow {
+                    columns: &strings,
+                    row,
+                },
+            )?;
             tick(progress, validator.counts.read);
         }
     }

@@ -106,8 +106,22 @@ mod tests {
     fn dates_are_strict() {
         let iso = vec!["%Y-%m-%d".to_string()];
         assert_eq!(date("1970-01-02", &iso), Ok(1));
-        assert_eq!(date("2024-02-29", &iso).map(date_from_days).unwrap().unwrap().day(), 29);
-        for bad in ["2023-02-29", "2024-13-01", "20240105", "2024-01-05T23:59:59", "2024-1-5", ""] {
+        assert_eq!(
+            date("2024-02-29", &iso)
+                .map(date_from_days)
+                .unwrap()
+                .unwrap()
+                .day(),
+            29
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "20240105",
+            "2024-01-05T23:59:59",
+            "2024-1-5",
+            "",
+        ] {
             assert_eq!(date(bad, &iso), Err("bad_date"), "{bad}");
         }
         let us = vec!["%m/%d/%Y".to_string(), "%Y-%m-%d".to_string()];
@@ -122,7 +136,16 @@ mod tests {
         assert_eq!(amount("0"), Ok(0));
         assert_eq!(amount("-0.00"), Ok(0));
         assert_eq!(amount("-1"), Err("negative_amount"));
-        for bad in ["10.559", "1e3", "1,000", "", ".5", "10.", "abc", "12345678901234567"] {
+        for bad in [
+            "10.559",
+            "1e3",
+            "1,000",
+            "",
+            ".5",
+            "10.",
+            "abc",
+            "12345678901234567",
+        ] {
             assert_eq!(amount(bad), Err("bad_amount"), "{bad}");
         }
     }

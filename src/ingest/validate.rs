@@ -43,6 +43,8 @@ struct Layout {
     keep: Vec<usize>,
     filters: Vec<(usize, Vec<String>)>,
     scanned: Vec<usize>,
+    /// Scanned columns whose validated values cannot hold an identifier are left out here.
+    scanned_when_valid: Vec<usize>,
     header: Vec<String>,
 }
 
@@ -104,13 +106,13 @@ impl<'a> Validator<'a> {
         };
         let mut contract_positions = Vec::new();
         for column in contract::COLUMNS {
-            let index = match self.config.source_name(column.name) {
-                None => None,
-                Some(name) => Some(
-                    position(name)
-                        .ok_or_else(|| missing(name, format!("contract column `{}`", column.name)))?,
-                ),
-            };
+            let index =
+                match self.config.source_name(column.name) {
+                    None => None,
+                    Some(name) => Some(position(name).ok_or_else(|| {
+                        missing(name, format!("contract column `{}`", column.name))
+                    })?),
+                };
             contract_positions.push(index);
         }
         let mut keep = Vec::new();
@@ -126,17 +128,33 @@ impl<'a> Validator<'a> {
                 .ok_or_else(|| missing(&filter.column, "row filter".into()))?;
             filters.push((index, filter.values.clone()));
         }
-        let scanned = header
+        let scanned: Vec<usize> = header
             .iter()
             .enumerate()
             .filter(|(_, name)| !self.config.privacy.safe_columns.contains_key(*name))
             .map(|(index, _)| index)
+            .collect();
+        let proven_safe = |index: &usize| {
+            let mut uses = contract::COLUMNS
+                .iter()
+                .zip(&contract_positions)
+                .filter(|(_, position)| **position == Some(*index))
+                .peekable();
+            uses.peek().is_some()
+                && !keep.contains(index)
+                && uses.all(|(column, _)| validated_values_are_safe(column.kind))
+        };
+        let scanned_when_valid = scanned
+            .iter()
+            .filter(|index| !proven_safe(index))
+            .copied()
             .collect();
         self.layout = Some(Layout {
             contract: contract_positions,
             keep,
             filters,
             scanned,
+            scanned_when_valid,
             header: header.to_vec(),
         });
         self.source = source.to_string();
@@ -153,7 +171,11 @@ impl<'a> Validator<'a> {
         match outcome {
             Check::Filtered => self.counts.filtered += 1,
             Check::Rejected(reject) => {
-                *self.counts.rejected.entry(reject.rule.to_string()).or_default() += 1;
+                *self
+                    .counts
+                    .rejected
+                    .entry(reject.rule.to_string())
+                    .or_default() += 1;
                 self.rejects.push(reject);
             }
             Check::Accepted => {
@@ -166,25 +188,32 @@ impl<'a> Validator<'a> {
 
     fn check(&mut self, layout: &Layout, line: u64, cells: &dyn Cells) -> Check {
         self.counts.read += 1;
-        self.scan(layout, cells);
         if cells.count() != layout.header.len() {
+            self.scan(&layout.scanned, layout, cells);
             return Check::Rejected(self.reject(line, "", "wrong_field_count", None));
         }
         let keeps = |(index, values): &(usize, Vec<String>)| {
-            cells.cell(*index).is_some_and(|c| values.iter().any(|v| v == c))
+            cells
+                .cell(*index)
+                .is_some_and(|c| values.iter().any(|v| v == c))
         };
         if !layout.filters.iter().all(keeps) {
+            self.scan(&layout.scanned, layout, cells);
             return Check::Filtered;
         }
         match self.parse_row(layout, cells) {
             Err((index, rule)) => {
+                self.scan(&layout.scanned, layout, cells);
                 let value = index.and_then(|i| cells.cell(i));
                 let column = index
                     .and_then(|i| layout.header.get(i).cloned())
                     .unwrap_or_default();
                 Check::Rejected(self.reject(line, &column, rule, value))
             }
-            Ok(()) => Check::Accepted,
+            Ok(()) => {
+                self.scan(&layout.scanned_when_valid, layout, cells);
+                Check::Accepted
+            }
         }
     }
 
@@ -201,8 +230,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn scan(&mut self, layout: &Layout, cells: &dyn Cells) {
-        for index in &layout.scanned {
+    fn scan(&mut self, columns: &[usize], layout: &Layout, cells: &dyn Cells) {
+        for index in columns {
             if let Some(detector) = cells.cell(*index).and_then(identifiers::detect) {
                 let name = layout.header[*index].clone();
                 *self.identifiers.entry((name, detector)).or_default() += 1;
@@ -248,7 +277,9 @@ impl<'a> Validator<'a> {
             Kind::Days => Value::Days(parse::days(text)?),
             Kind::Fraction => Value::Fraction(parse::fraction(text)?),
             Kind::Flag => Value::Flag(parse::flag(self.label(column.name, text))?),
-            Kind::Category(allowed) => Value::Category(self.category(column.name, allowed, text)?),
+            Kind::Category(allowed) => {
+                Value::Category(self.category(column.name, allowed, text)?)
+            }
         })
     }
 
@@ -271,7 +302,8 @@ impl<'a> Validator<'a> {
             return Ok(Cow::Borrowed(known));
         }
         let regions = &self.config.rules.regions;
-        let open_list = allowed.is_empty() && (regions.is_empty() || regions.iter().any(|r| r == label));
+        let open_list =
+            allowed.is_empty() && (regions.is_empty() || regions.iter().any(|r| r == label));
         if open_list {
             Ok(Cow::Owned(label.to_string()))
         } else {
@@ -328,6 +360,17 @@ impl<'a> Validator<'a> {
     /// Schema of the accepted rows.
     pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
         self.columns.schema()
+    }
+}
+
+/// Whether a value that passed its column's rule can still hide an identifier: strict dates,
+/// closed category lists, booleans, day counts (at most 10 digits, below every detector's
+/// minimum) and fractions cannot; text, amounts (up to 16 digits) and open categories can.
+fn validated_values_are_safe(kind: Kind) -> bool {
+    match kind {
+        Kind::Date | Kind::Flag | Kind::Days | Kind::Fraction => true,
+        Kind::Category(allowed) => !allowed.is_empty(),
+        Kind::Text | Kind::Amount => false,
     }
 }
 

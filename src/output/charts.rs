@@ -20,9 +20,11 @@ const WIDTH: f64 = 760.0;
 const BLUE: &str = "#1f5fa8";
 /// Bar fill: lighter than the ink of the interval whiskers drawn over it.
 const BAR: &str = "#6d9fd6";
-/// Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
-const PALETTE: [&str; 8] = [
+/// Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), then four
+/// of Tol's muted colours for more groups.
+const PALETTE: [&str; 12] = [
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a6a00", "#000000",
+    "#882255", "#44aa99", "#999933", "#888888",
 ];
 const GRID: &str = "#d9d9d9";
 const INK: &str = "#222222";
@@ -219,7 +221,7 @@ fn line(svg: &mut Svg, chart: &Chart, data: &Data) -> (f64, Option<&'static str>
                 d.push_str(&format!("L{} {}", n(*px), n(*low)));
             }
             d.push('Z');
-            svg.area(&d, BLUE);
+            svg.area(&d, BLUE, 0.18);
         }
     }
     let points: Vec<Option<(f64, f64)>> = values
@@ -311,7 +313,7 @@ fn curves(svg: &mut Svg, chart: &Chart, data: &Data) -> (f64, Option<&'static st
         points.sort_by(|a, b| a[0].total_cmp(&b[0]));
     }
     let legend_height = if chart.group.is_some() {
-        legend(svg, &series, 16.0)
+        legend(svg, &series, 16.0, chart.kind == ChartKind::Lines)
     } else {
         0.0
     };
@@ -333,29 +335,36 @@ fn curves(svg: &mut Svg, chart: &Chart, data: &Data) -> (f64, Option<&'static st
     x.bottom_labels(svg, bottom);
     let count = series.len();
     let mut has_band = false;
+    let ordered = chart.kind == ChartKind::Lines;
+    let step = chart.kind == ChartKind::Step;
+    // Bands first, all of them, so that no band covers another group's curve; fainter when
+    // many groups overlap.
+    let opacity = if count > 3 { 0.08 } else { 0.18 };
     for (index, (_, points)) in series.iter().enumerate() {
-        let colour = series_colour(index, count);
-        let step = chart.kind == ChartKind::Step;
-        if step && points.iter().all(|p| p[2].is_finite() && p[3].is_finite()) && band.is_some() {
-            let upper = vertices(points, 3, step);
-            let lower = vertices(points, 2, step);
-            let mut d = polyline(
-                &upper
-                    .iter()
-                    .map(|(px, v)| (x.at(*px), y.at(*v)))
-                    .collect::<Vec<_>>(),
-            );
-            for (px, v) in lower.iter().rev() {
-                d.push_str(&format!("L{} {}", n(x.at(*px)), n(y.at(*v))));
-            }
-            d.push('Z');
-            svg.area(&d, colour);
-            has_band = true;
+        if !step || band.is_none() || !points.iter().all(|p| p[2].is_finite() && p[3].is_finite()) {
+            continue;
         }
+        let upper = vertices(points, 3, step);
+        let lower = vertices(points, 2, step);
+        let mut d = polyline(
+            &upper
+                .iter()
+                .map(|(px, v)| (x.at(*px), y.at(*v)))
+                .collect::<Vec<_>>(),
+        );
+        for (px, v) in lower.iter().rev() {
+            d.push_str(&format!("L{} {}", n(x.at(*px)), n(y.at(*v))));
+        }
+        d.push('Z');
+        svg.area(&d, series_colour(index, count, ordered), opacity);
+        has_band = true;
+    }
+    for (index, (_, points)) in series.iter().enumerate() {
         let curve: Vec<(f64, f64)> = vertices(points, 1, step)
             .iter()
             .map(|(px, v)| (x.at(*px), y.at(*v)))
             .collect();
+        let colour = series_colour(index, count, ordered);
         svg.path(&polyline(&curve), colour, "none", 2.0);
     }
     if series.is_empty() {
@@ -382,22 +391,22 @@ fn vertices(points: &[[f64; 4]], field: usize, step: bool) -> Vec<(f64, f64)> {
     out
 }
 
-/// Colour of series `index` of `count`: the palette, or a light-to-dark blue ramp for many
-/// ordered series (vintage cohorts).
-fn series_colour(index: usize, count: usize) -> &'static str {
+/// Colour of series `index` of `count`: the palette, or for many ordered series (vintage
+/// cohorts) a light-to-dark blue ramp, oldest lightest.
+fn series_colour(index: usize, count: usize, ordered: bool) -> &'static str {
     const RAMP: [&str; 12] = [
         "#c6dbef", "#b0cfe8", "#9ac2e1", "#83b4d9", "#6ca6d1", "#5697c8", "#4288bf", "#3179b4",
         "#226aa8", "#165b9b", "#0d4b8a", "#083c76",
     ];
-    if count <= PALETTE.len() {
-        PALETTE[index]
+    if !ordered || count <= 8 {
+        PALETTE[index % PALETTE.len()]
     } else {
         RAMP[(index * (RAMP.len() - 1)) / (count - 1).max(1)]
     }
 }
 
 /// A wrapping legend above the plot; returns its height.
-fn legend(svg: &mut Svg, series: &[(String, Vec<[f64; 4]>)], top: f64) -> f64 {
+fn legend(svg: &mut Svg, series: &[(String, Vec<[f64; 4]>)], top: f64, ordered: bool) -> f64 {
     let (mut x, mut y) = (64.0, top);
     for (index, (name, _)) in series.iter().enumerate() {
         let width = 22.0 + text_width(name) + 16.0;
@@ -405,7 +414,13 @@ fn legend(svg: &mut Svg, series: &[(String, Vec<[f64; 4]>)], top: f64) -> f64 {
             x = 64.0;
             y += 20.0;
         }
-        svg.rect(x, y - 9.0, 14.0, 10.0, series_colour(index, series.len()));
+        svg.rect(
+            x,
+            y - 9.0,
+            14.0,
+            10.0,
+            series_colour(index, series.len(), ordered),
+        );
         svg.text(x + 20.0, y, "start", name);
         x += width;
     }
@@ -608,9 +623,9 @@ impl Svg {
         ));
     }
 
-    fn area(&mut self, d: &str, fill: &str) {
+    fn area(&mut self, d: &str, fill: &str, opacity: f64) {
         self.body.push_str(&format!(
-            "<path d=\"{d}\" fill=\"{fill}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+            "<path d=\"{d}\" fill=\"{fill}\" fill-opacity=\"{opacity}\" stroke=\"none\"/>\n"
         ));
     }
 
@@ -691,7 +706,8 @@ mod tests {
             vec![vec![1], vec![2, 3]]
         );
         assert_eq!(n(-0.01), "0.0");
-        assert_eq!(series_colour(0, 20), "#c6dbef");
-        assert_eq!(series_colour(19, 20), "#083c76");
+        assert_eq!(series_colour(0, 20, true), "#c6dbef");
+        assert_eq!(series_colour(19, 20, true), "#083c76");
+        assert_eq!(series_colour(8, 9, false), "#882255");
     }
 }

@@ -27,7 +27,7 @@ pub fn role(query: &Query, column: &str) -> Role {
     let is = |list: &[String], name: &str| list.iter().any(|c| c == name);
     if is(&query.dimensions, column) {
         Role::Dimension
-    } else if query.rates.iter().any(|r| r.name == base) {
+    } else if query.rates.iter().any(|r| r.name == base) || is_share(column) {
         Role::Rate
     } else if is(&query.counts, column) {
         Role::Count
@@ -36,6 +36,21 @@ pub fn role(query: &Query, column: &str) -> Role {
     } else {
         Role::Statistic
     }
+}
+
+/// Whether a statistic column holds a share (shown as a percentage) by its name (docs/queries.md):
+/// `*_rate`, `*_share`, `*_change`, `resolved_within_*`, `still_open`, `survival`, and the
+/// interval bounds of these (`_low`, `_high`, `_ci_low`, `_ci_high`).
+pub fn is_share(column: &str) -> bool {
+    let name = ["_ci_low", "_ci_high", "_low", "_high"]
+        .iter()
+        .find_map(|suffix| column.strip_suffix(suffix))
+        .unwrap_or(column);
+    ["_rate", "_share", "_change"]
+        .iter()
+        .any(|end| name.ends_with(end))
+        || name.starts_with("resolved_within_")
+        || ["still_open", "survival"].contains(&name)
 }
 
 /// Placeholder for a missing value.
@@ -101,5 +116,27 @@ mod tests {
         assert_eq!(thousands(1234567.8, 2), "1,234,567.80");
         assert_eq!(thousands(999.0, 0), "999");
         assert_eq!(thousands(-1000.0, 0), "-1,000");
+    }
+
+    #[test]
+    fn shares_by_name() {
+        for share in [
+            "still_open_low",
+            "resolved_within_30d",
+            "opened_change",
+            "survival",
+            "x_rate_ci_high",
+        ] {
+            assert!(is_share(share), "{share}");
+        }
+        for other in [
+            "median_days",
+            "median_days_ci_low",
+            "cases",
+            "still_opened",
+            "rate_of_x",
+        ] {
+            assert!(!is_share(other), "{other}");
+        }
     }
 }

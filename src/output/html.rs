@@ -11,6 +11,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use datafusion::arrow::datatypes::DataType;
+
 use super::display::{self, MISSING, Role};
 use super::labels::{self, Lang, Texts};
 use super::{Summary, Table, charts};
@@ -48,9 +50,10 @@ pub fn render(summary: &Summary, tables: &[Table]) -> String {
         ));
         for (name, reason) in summary.skipped {
             page.push_str(&format!(
-                "<li><code>{}</code>: {}</li>\n",
+                "<li><code>{}</code>{}{}</li>\n",
                 escape(name),
-                escape(&labels::note(lang, reason))
+                texts.colon,
+                with_code(&labels::note(lang, reason))
             ));
         }
         page.push_str("</ul>\n</section>\n");
@@ -151,8 +154,15 @@ fn first_cell(table: &Table, name: &str) -> Option<String> {
 
 /// "95% CI low–high" from a table's `<name>_low` / `<name>_high`.
 fn interval(table: &Table, name: &str, unit: &str, lang: Lang) -> Option<String> {
-    let low = first_cell(table, &format!("{name}_low"))?;
-    let high = first_cell(table, &format!("{name}_high"))?;
+    let (low, high) = [("_low", "_high"), ("_ci_low", "_ci_high")]
+        .iter()
+        .find_map(|(low, high)| {
+            let low = first_cell(table, &format!("{name}{low}"))?;
+            Some((low, first_cell(table, &format!("{name}{high}"))?))
+        })?;
+    if low == MISSING || high == MISSING {
+        return None;
+    }
     Some(format!(
         "{} {low}–{high}{unit}",
         labels::texts(lang).interval
@@ -194,7 +204,10 @@ fn headline(page: &mut String, overview: &Table, tables: &[Table], lang: Lang) {
     if let Some((table, name)) = median {
         let value = first_cell(table, name).unwrap_or_default();
         let unit = format!(" {}", texts.days);
-        let shown = if value == MISSING {
+        let reached = first_cell(table, "median_reached").is_none_or(|r| r != "false");
+        let shown = if !reached {
+            texts.not_reached.to_string()
+        } else if value == MISSING {
             value
         } else {
             format!("{value}{unit}")
@@ -253,7 +266,10 @@ fn section(page: &mut String, table: &Table, lang: Lang) {
             page.push_str(&format!("<li>{}</li>\n", escape(texts.missing_legend)));
         }
         for note in &table.notes {
-            page.push_str(&format!("<li>{}</li>\n", escape(&labels::note(lang, note))));
+            page.push_str(&format!(
+                "<li>{}</li>\n",
+                with_code(&labels::note(lang, note))
+            ));
         }
         page.push_str("</ul>\n");
     }
@@ -263,6 +279,10 @@ fn section(page: &mut String, table: &Table, lang: Lang) {
     ));
 }
 
+/// Tables longer than this (a Kaplan–Meier curve has a row per event day) are folded into a
+/// `<details>` element: still in the page for screen readers, not in the way of readers.
+const LONG_TABLE: usize = 40;
+
 fn data_table(page: &mut String, table: &Table, lang: Lang, id: &str) {
     let query = &table.query;
     let schema = table.batch.schema();
@@ -271,10 +291,26 @@ fn data_table(page: &mut String, table: &Table, lang: Lang, id: &str) {
         .iter()
         .map(|f| display::role(query, f.name()))
         .collect();
+    let texts = labels::texts(lang);
+    let rows = table.batch.num_rows();
+    let long = rows > LONG_TABLE;
+    if long {
+        page.push_str(&format!(
+            "<details class=\"long-table\">\n<summary>{} ({} {})</summary>\n",
+            escape(texts.show_table),
+            display::thousands(rows as f64, 0),
+            escape(texts.rows)
+        ));
+    }
+    let class = if schema.fields().len() > 8 {
+        " class=\"wide\""
+    } else {
+        ""
+    };
     page.push_str(&format!(
-        "<div class=\"table-wrap\">\n<table id=\"{}\">\n<caption>{}: {}</caption>\n<thead><tr>",
+        "<div class=\"table-wrap\">\n<table id=\"{}\"{class}>\n<caption>{}: {}</caption>\n<thead><tr>",
         escape(id),
-        escape(labels::texts(lang).data_table),
+        escape(texts.data_table),
         escape(labels::title(lang, query))
     ));
     for (field, role) in schema.fields().iter().zip(&roles) {
@@ -306,6 +342,9 @@ fn data_table(page: &mut String, table: &Table, lang: Lang, id: &str) {
             } else if *role == Role::Dimension {
                 let label = labels::category(lang, field.name(), &text);
                 page.push_str(&format!("<th scope=\"row\">{}</th>", escape(&label)));
+            } else if field.data_type() == &DataType::Boolean {
+                let label = labels::category(lang, field.name(), &text);
+                page.push_str(&format!("<td>{}</td>", escape(&label)));
             } else {
                 page.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
             }
@@ -313,6 +352,9 @@ fn data_table(page: &mut String, table: &Table, lang: Lang, id: &str) {
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody>\n</table>\n</div>\n");
+    if long {
+        page.push_str("</details>\n");
+    }
 }
 
 fn definitions(page: &mut String, lang: Lang, texts: &Texts) {
@@ -328,6 +370,19 @@ fn definitions(page: &mut String, lang: Lang, texts: &Texts) {
         ));
     }
     page.push_str("</dl>\n</section>\n");
+}
+
+/// Escapes text and shows `backticked` names (columns, flags) as code.
+fn with_code(text: &str) -> String {
+    let mut out = String::new();
+    for (index, piece) in escape(text).split('`').enumerate() {
+        if index % 2 == 1 {
+            out.push_str(&format!("<code>{piece}</code>"));
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
 }
 
 /// Escapes text for HTML content and quoted attribute values.
@@ -380,6 +435,9 @@ th, td { padding: .3rem .5rem; border-bottom: 1px solid #e3e3e3; text-align: lef
 thead th { background: #eef2f7; border-bottom: 2px solid #555; font-weight: 600; vertical-align: bottom;
   min-width: 4.5em; max-width: 9em; }
 tbody th { font-weight: 500; white-space: nowrap; }
+table.wide { font-size: .8rem; }
+table.wide th, table.wide td { padding: .25rem .4rem; }
+details.long-table > summary { cursor: pointer; color: #1f5fa8; margin: .5rem 0; }
 .num { text-align: right; }
 td.num { white-space: nowrap; }
 td.missing { text-align: center; color: #555; background: repeating-linear-gradient(135deg, #f4f4f4 0 4px, #e4e4e4 4px 8px); }
@@ -392,7 +450,7 @@ td.missing { text-align: center; color: #555; background: repeating-linear-gradi
   @page { margin: 15mm 12mm; }
   body { font-size: 10pt; }
   main, footer { max-width: none; padding: 0; }
-  nav, .download { display: none; }
+  nav, .download, details.long-table { display: none; }
   a { color: inherit; text-decoration: none; }
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, .card, tr, .glossary dd { break-inside: avoid; page-break-inside: avoid; }
@@ -415,6 +473,11 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
         );
         assert_eq!(escape("上海"), "上海");
+        assert_eq!(
+            with_code("run with `--period`"),
+            "run with <code>--period</code>"
+        );
+        assert_eq!(with_code("a `<b>`"), "a <code>&lt;b&gt;</code>");
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct Texts {
     pub not_reached: &'static str,
     /// Caption of a data table.
     pub data_table: &'static str,
+    /// Summary of a folded long data table.
+    pub show_table: &'static str,
     /// Link text to a table's CSV file.
     pub download_csv: &'static str,
     /// Explains the marker of a suppressed or missing cell.
@@ -153,6 +155,7 @@ const EN: Texts = Texts {
     days: "days",
     not_reached: "not reached",
     data_table: "Data",
+    show_table: "Show the data table",
     download_csv: "Download this table as CSV",
     missing_legend: "– not published: suppressed to protect confidentiality, or not available.",
     whiskers: "Whiskers show the 95% confidence interval.",
@@ -188,6 +191,7 @@ const ZH: Texts = Texts {
     days: "天",
     not_reached: "未达到",
     data_table: "数据表",
+    show_table: "展开数据表",
     download_csv: "下载本表 CSV 文件",
     missing_legend: "– 不予公布：为保护信息安全而抑制，或无数据。",
     whiskers: "误差线为 95% 置信区间。",
@@ -215,15 +219,16 @@ pub fn texts(lang: Lang) -> &'static Texts {
 
 /// Result column → (English, Chinese) name. Interval bounds `<column>_low` / `_high` are
 /// named from their base column.
+#[rustfmt::skip]
 const COLUMNS: &[(&str, &str, &str)] = &[
     // Dimensions.
     ("region", "Region", "地区"),
     ("debt_type", "Debt type", "债务类型"),
     ("channel", "Intake channel", "受理渠道"),
-    ("stage", "Highest stage reached", "最高催收阶段"),
+    ("stage", "Escalation stage", "催收阶段"),
     ("outcome", "Outcome", "结案方式"),
     ("age_bucket", "Debt age", "账龄"),
-    ("amount_tier", "Amount claimed", "委案金额区间"),
+    ("amount_tier", "Amount tier", "委案金额区间"),
     ("opened_month", "Month opened", "立案月份"),
     ("cohort", "Cohort (month opened)", "立案月份批次"),
     ("group", "Group", "分组"),
@@ -232,7 +237,6 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("resolved", "Resolved", "已结案数"),
     ("settled", "Settled or paid in full", "和解或全额还款数"),
     ("open", "Open", "未结案数"),
-    ("still_open", "Still open", "仍未结案数"),
     ("reached", "Cases reaching the stage", "到达该阶段案件数"),
     ("resolved_here", "Resolved at this stage", "在该阶段结案数"),
     ("amount_claimed", "Amount claimed", "委案金额"),
@@ -241,53 +245,43 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("upheld", "Complaints upheld", "投诉成立数"),
     ("at_risk", "At risk", "风险集案件数"),
     ("events", "Resolved (events)", "结案数（事件）"),
-    (
-        "censored",
-        "Open at the as-of date (censored)",
-        "截止时未结案（删失）",
-    ),
+    ("censored", "Open at the as-of date (censored)", "截止时未结案（删失）"),
     // Rates and statistics.
     ("settlement_rate", "Settlement rate", "和解率"),
     ("recovery_rate", "Recovery rate", "回收率"),
     ("complaint_rate", "Complaint rate", "投诉率"),
     ("upheld_rate", "Upheld rate", "投诉成立率"),
     ("resolution_rate", "Resolution rate", "结案率"),
-    (
-        "cumulative_recovery_rate",
-        "Cumulative recovery rate",
-        "累计回收率",
-    ),
+    ("cumulative_recovery_rate", "Cumulative recovery rate", "累计回收率"),
     ("survival", "Share still open", "未结案比例"),
-    (
-        "median_days",
-        "Median days to resolution",
-        "结案用时中位数（天）",
-    ),
-    (
-        "q25_days",
-        "Lower quartile, days",
-        "结案用时下四分位数（天）",
-    ),
-    (
-        "q75_days",
-        "Upper quartile, days",
-        "结案用时上四分位数（天）",
-    ),
+    ("still_open", "Share still open", "未结案比例"),
+    ("median_days", "Median days to resolution", "结案用时中位数（天）"),
+    ("median_reached", "Median reached", "中位数是否达到"),
+    ("q1_days", "Lower quartile, days", "结案用时下四分位数（天）"),
+    ("q3_days", "Upper quartile, days", "结案用时上四分位数（天）"),
     ("days", "Days since opening", "立案后天数"),
     ("time", "Days since opening", "立案后天数"),
     ("months_since_opening", "Months since opening", "立案后月数"),
-    ("resolved_30", "Resolved within 30 days", "30 天内结案比例"),
-    ("resolved_90", "Resolved within 90 days", "90 天内结案比例"),
-    (
-        "resolved_180",
-        "Resolved within 180 days",
-        "180 天内结案比例",
-    ),
-    (
-        "resolved_365",
-        "Resolved within 365 days",
-        "365 天内结案比例",
-    ),
+    ("resolved_within_30d", "Resolved within 30 days", "30 天内结案比例"),
+    ("resolved_within_90d", "Resolved within 90 days", "90 天内结案比例"),
+    ("resolved_within_180d", "Resolved within 180 days", "180 天内结案比例"),
+    ("resolved_within_365d", "Resolved within 365 days", "365 天内结案比例"),
+    // Flow, stock and change against the previous period.
+    ("opened", "Opened", "立案数"),
+    ("opened_in_period", "Opened in the period", "本期立案数"),
+    ("resolved_in_period", "Resolved in the period", "本期结案数"),
+    ("open_at_as_of", "Open at the as-of date", "截止日未结案数"),
+    ("backlog_over_180_days", "Open for over 180 days", "案龄超过 180 天的未结案数"),
+    ("backlog_median_age_days", "Median age of open cases, days", "未结案案龄中位数（天）"),
+    ("clearance_rate", "Clearance rate", "结收案比"),
+    ("opened_previous", "Opened, previous period", "上期立案数"),
+    ("resolved_previous", "Resolved, previous period", "上期已结案数"),
+    ("settled_previous", "Settled or paid in full, previous period", "上期和解或全额还款数"),
+    ("settlement_rate_previous", "Settlement rate, previous period", "上期和解率"),
+    ("opened_change", "Change in cases opened", "立案数变化"),
+    ("resolved_change", "Change in cases resolved", "已结案数变化"),
+    ("settlement_rate_change", "Change in settlement rate", "和解率变化"),
+    ("recovered_to_date", "Recovered to date", "累计回收金额"),
 ];
 
 /// The name of a result column for people.
@@ -296,6 +290,8 @@ pub fn column(lang: Lang, name: &str) -> String {
         return lang.pick(en, zh).to_string();
     }
     for (suffix, en, zh) in [
+        ("_ci_low", "{}, 95% CI lower bound", "{} 95% 置信区间下限"),
+        ("_ci_high", "{}, 95% CI upper bound", "{} 95% 置信区间上限"),
         ("_low", "{}, 95% CI lower bound", "{} 95% 置信区间下限"),
         ("_high", "{}, 95% CI upper bound", "{} 95% 置信区间上限"),
     ] {
@@ -309,6 +305,7 @@ pub fn column(lang: Lang, name: &str) -> String {
 }
 
 /// Category labels: (column, key, English, Chinese). Keys are the contract's identifiers.
+#[rustfmt::skip]
 const CATEGORIES: &[(&str, &str, &str, &str)] = &[
     ("outcome", "settled", "Settled", "和解"),
     ("outcome", "paid_in_full", "Paid in full", "全额还款"),
@@ -324,12 +321,7 @@ const CATEGORIES: &[(&str, &str, &str, &str)] = &[
     ("debt_type", "other", "Other", "其他"),
     ("channel", "hotline", "Hotline", "热线电话"),
     ("channel", "web", "Website", "网站"),
-    (
-        "channel",
-        "association_platform",
-        "Association platform",
-        "协会平台",
-    ),
+    ("channel", "association_platform", "Association platform", "协会平台"),
     ("channel", "mini_program", "Mini program", "小程序"),
     ("channel", "referral", "Referral", "转介"),
     ("channel", "other", "Other", "其他"),
@@ -337,12 +329,7 @@ const CATEGORIES: &[(&str, &str, &str, &str)] = &[
     ("stage", "mediation", "Mediation", "调解"),
     ("stage", "lawyer_letter", "Lawyer's letter", "律师函"),
     ("stage", "field_visit", "Field visit", "上门催收"),
-    (
-        "stage",
-        "court_enforcement",
-        "Court enforcement",
-        "法院强制执行",
-    ),
+    ("stage", "court_enforcement", "Court enforcement", "法院强制执行"),
     ("age_bucket", "under_90", "Under 90 days", "90 天以内"),
     ("age_bucket", "90_to_180", "90–180 days", "90–180 天"),
     ("age_bucket", "180_to_365", "180–365 days", "180–365 天"),
@@ -506,6 +493,10 @@ pub fn glossary(lang: Lang) -> Vec<(&'static str, &'static str)> {
 const NOTES: &[(&str, &str)] = &[
     ("the source has no `{}` column", "数据源缺少 `{}` 列"),
     (
+        "it compares periods; run with `--period`",
+        "本报表比较前后两个期间，请以 `--period` 指定统计期间运行",
+    ),
+    (
         "cells with fewer than {} cases are suppressed",
         "案件数少于 {} 的单元格不予公布",
     ),
@@ -653,22 +644,18 @@ mod tests {
                 query.name
             );
             for column in query.classified() {
-                if column.ends_with("_low") || column.ends_with("_high") {
-                    assert!(column_label_known(
-                        column.rsplit_once('_').map_or(column, |p| p.0)
-                    ));
-                } else {
-                    assert!(
-                        column_label_known(column),
-                        "{}: `{column}` has no label",
-                        query.name
-                    );
-                }
+                let label = column_label(column);
+                assert!(label, "{}: `{column}` has no label", query.name);
             }
         }
     }
 
-    fn column_label_known(name: &str) -> bool {
-        COLUMNS.iter().any(|(key, ..)| *key == name)
+    /// A column is labelled, itself or as the interval bound of a labelled column.
+    fn column_label(name: &str) -> bool {
+        let known = |n: &str| COLUMNS.iter().any(|(key, ..)| *key == n);
+        known(name)
+            || ["_ci_low", "_ci_high", "_low", "_high"]
+                .iter()
+                .any(|suffix| name.strip_suffix(suffix).is_some_and(known))
     }
 }

@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use datafusion::arrow::datatypes::DataType;
+
 use super::display::{self, Role};
 use super::labels::{self, Lang};
 use super::{Summary, Table};
@@ -98,7 +100,8 @@ fn write_table(out: &mut impl Write, table: &Table, lang: Lang) -> anyhow::Resul
             .map(|(column, name)| {
                 let role = display::role(query, name);
                 let text = display::cell(column, row, role);
-                if role == Role::Dimension && !column.is_null(row) {
+                let label = role == Role::Dimension || column.data_type() == &DataType::Boolean;
+                if label && !column.is_null(row) {
                     escape(&labels::category(lang, name, &text))
                 } else {
                     escape(&text)

@@ -50,7 +50,11 @@ impl Format {
     }
 
     /// Writes one table in this format.
-    pub fn write(self, out: &mut (impl std::io::Write + Send), batch: &RecordBatch) -> anyhow::Result<()> {
+    pub fn write(
+        self,
+        out: &mut (impl std::io::Write + Send),
+        batch: &RecordBatch,
+    ) -> anyhow::Result<()> {
         match self {
             Format::Csv => csv::write(out, batch),
             Format::Parquet => parquet::write(out, batch),
@@ -84,7 +88,10 @@ pub fn normalize(batches: &[RecordBatch], schema: &Arc<Schema>) -> anyhow::Resul
             columns.push(column.clone());
         }
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// What the documents people read (`index.html`, `report.md`, `workbook.xlsx`) say about the

@@ -389,7 +389,12 @@ mod tests {
     fn bytes(lang: Lang, timestamp: i64) -> Vec<u8> {
         let tables = [super::super::fixtures::region_table("hangzhou")];
         let mut out = Vec::new();
-        write(&mut out, &super::super::fixtures::summary(lang, timestamp), &tables).unwrap();
+        write(
+            &mut out,
+            &super::super::fixtures::summary(lang, timestamp),
+            &tables,
+        )
+        .unwrap();
         out
     }
 
@@ -397,8 +402,14 @@ mod tests {
     fn bytes_depend_on_the_release_time_only() {
         let first = bytes(Lang::Zh, 1_719_705_600);
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert!(first == bytes(Lang::Zh, 1_719_705_600), "same release, same bytes");
-        assert!(first != bytes(Lang::Zh, 1_700_000_000), "the document time comes from the release");
+        assert!(
+            first == bytes(Lang::Zh, 1_719_705_600),
+            "same release, same bytes"
+        );
+        assert!(
+            first != bytes(Lang::Zh, 1_700_000_000),
+            "the document time comes from the release"
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Every name is a result column (`^[a-z][a-z0-9_]*$`). Without `band`, `bar`, `line` and
-//! `step` use `<value>_low` and `<value>_high` when the query returns both.
+//! `step` use `<value>_low` and `<value>_high` when the query returns both (else
+//! `<value>_ci_low` and `<value>_ci_high`).
 
 use datafusion::arrow::datatypes::{DataType, Schema};
 
@@ -212,11 +213,11 @@ impl Chart {
                 ChartKind::Bar | ChartKind::Line | ChartKind::Step
             )
         {
-            let (low, high) = (
-                format!("{}_low", self.value),
-                format!("{}_high", self.value),
-            );
-            self.band = (has(&low) && has(&high)).then_some((low, high));
+            let value = &self.value;
+            self.band = [("_low", "_high"), ("_ci_low", "_ci_high")]
+                .iter()
+                .map(|(low, high)| (format!("{value}{low}"), format!("{value}{high}")))
+                .find(|(low, high)| has(low) && has(high));
         }
         match self.columns().into_iter().find(|c| !has(c)) {
             Some(missing) => Err(format!(
@@ -326,6 +327,18 @@ mod tests {
         assert_eq!(
             chart.band,
             Some(("settlement_rate_low".into(), "settlement_rate_high".into()))
+        );
+        let mut ci = parse("bar median_days by region").unwrap().remove(0);
+        ci.resolve(&columns(&[
+            "region",
+            "median_days",
+            "median_days_ci_low",
+            "median_days_ci_high",
+        ]))
+        .unwrap();
+        assert_eq!(
+            ci.band,
+            Some(("median_days_ci_low".into(), "median_days_ci_high".into()))
         );
         let mut no_band = parse("bar settlement_rate by region").unwrap().remove(0);
         no_band

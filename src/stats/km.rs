@@ -1,9 +1,10 @@
 //! Kaplan–Meier product-limit estimate of the survival function S(t) for right-censored
-//! durations, reproducing lifelines' `KaplanMeierFitter` with default settings (lifelines
-//! 0.30.3): Greenwood's variance (M. Greenwood 1926, "The natural duration of cancer", Reports
-//! on Public Health and Medical Subjects 33) and a pointwise confidence band built on
-//! log(−log S) and transformed back, the "exponential Greenwood" band of J. D. Kalbfleisch and
-//! R. L. Prentice (1980), *The Statistical Analysis of Failure Time Data*, Wiley.
+//! durations (E. L. Kaplan and P. Meier 1958, JASA 53(282), 457–481), reproducing lifelines'
+//! `KaplanMeierFitter` with default settings (lifelines 0.30.3): Greenwood's variance
+//! (M. Greenwood 1926, "The natural duration of cancer", Reports on Public Health and Medical
+//! Subjects 33) and a pointwise confidence band built on log(−log S) and transformed back, the
+//! "exponential Greenwood" band of J. D. Kalbfleisch and R. L. Prentice (1980), *The
+//! Statistical Analysis of Failure Time Data*, Wiley.
 //!
 //! At each distinct time t with n cases at risk and d events, S(t) = S(t−)·(n − d)/n and the
 //! Greenwood sum V(t) = Σ d/(n(n − d)). With v = ln S and z the two-sided normal critical value
@@ -16,11 +17,13 @@
 //!   positive; when cases end at time 0 the first row is time 0 and carries them.
 //! - While S = 1 the band is 1..1. When S reaches 0 (everyone left at risk has the event) the
 //!   Greenwood term d/(n(n − d)) of that time is taken as 0 and the band is 0..0; that can only
-//!   happen at the last row. No value is ever NaN.
+//!   happen at the last row. For a `level` in [0, 1] no value is ever NaN.
 //! - Quantile q (q = 0.5 is the median) is the first time t with S(t) ≤ 1 − q, as in lifelines;
 //!   statsmodels and SAS use S(t) < 1 − q instead. Its confidence interval is the first time the
 //!   lower band, respectively the upper band, is ≤ 1 − q (lifelines `qth_survival_times` applied
-//!   to `confidence_interval_`, as `median_survival_times` does). A curve that never gets there
+//!   to `confidence_interval_`, as `median_survival_times` does; lifelines locates it with a
+//!   binary search, which gives the same first crossing whenever the band is non-increasing,
+//!   the usual case). A curve that never gets there
 //!   gives `None`, "not reached" (lifelines: `inf`). lifelines' `percentile(p)` is indexed by
 //!   the survival level, so `quantile(q)` here equals lifelines `percentile(1 − q)`.
 //! - Ours, not lifelines': "≤ 1 − q" is tested with an absolute tolerance of 1e-12, so that
@@ -48,7 +51,7 @@ pub struct TimeCount {
     pub censored: u64,
 }
 
-/// One row of the Kaplan–Meier table, as in lifelines' `event_table` joined with the estimate and band.
+/// One row of the Kaplan–Meier table: lifelines' `event_table` joined with the estimate and band.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KmRow {
     /// Distinct time, increasing from row to row.
@@ -86,7 +89,8 @@ pub struct KaplanMeier {
 }
 
 impl KaplanMeier {
-    /// Fits the estimate to counts per time (need not be sorted or unique by time) with a band at `level`, e.g. 0.95.
+    /// Fits the estimate to counts per time (in any order, times may repeat) with a band at
+    /// confidence `level`, e.g. 0.95.
     pub fn from_counts(counts: &[TimeCount], level: f64) -> KaplanMeier {
         let z = -normal::quantile((1.0 - level) / 2.0);
         KaplanMeier {
@@ -95,7 +99,8 @@ impl KaplanMeier {
         }
     }
 
-    /// Fits the estimate to one duration and one event flag (false = censored) per case; extra entries of the longer slice are ignored.
+    /// Fits the estimate to one duration and one event flag (false = censored) per case; the
+    /// slices must have equal length (debug builds check it, release builds ignore the excess).
     pub fn from_durations(durations: &[f64], events: &[bool], level: f64) -> KaplanMeier {
         debug_assert_eq!(durations.len(), events.len(), "one event flag per duration");
         let counts: Vec<TimeCount> = durations
@@ -120,7 +125,8 @@ impl KaplanMeier {
         &self.rows
     }
 
-    /// Returns (S(t), band low, band high) of the right-continuous step function, or `None` without data or for NaN `t`.
+    /// Returns (S(t), band low, band high) of the right-continuous step function, or `None`
+    /// without data or for a NaN `t`.
     pub fn survival_at(&self, t: f64) -> Option<(f64, f64, f64)> {
         if self.rows.is_empty() || t.is_nan() {
             return None;
@@ -128,11 +134,16 @@ impl KaplanMeier {
         let reached = self.rows.partition_point(|row| row.time <= t);
         Some(match reached.checked_sub(1) {
             None => (1.0, 1.0, 1.0),
-            Some(i) => (self.rows[i].survival, self.rows[i].ci_low, self.rows[i].ci_high),
+            Some(i) => (
+                self.rows[i].survival,
+                self.rows[i].ci_low,
+                self.rows[i].ci_high,
+            ),
         })
     }
 
-    /// Returns the time by which a fraction `q` of cases has had the event (first S(t) ≤ 1 − q) with its interval; all `None` for `q` outside [0, 1].
+    /// Returns the time by which a fraction `q` of cases has had the event (first t with
+    /// S(t) ≤ 1 − q) and its interval; all `None` for `q` outside [0, 1].
     pub fn quantile(&self, q: f64) -> Quantile {
         if !(0.0..=1.0).contains(&q) {
             return Quantile {
@@ -169,12 +180,19 @@ fn merge_counts(counts: &[TimeCount]) -> Vec<TimeCount> {
         .iter()
         .filter(|c| c.time.is_finite() && (c.events > 0 || c.censored > 0))
         // Adding +0.0 turns -0.0 into +0.0 so that both land on the time-0 row.
-        .map(|c| TimeCount { time: c.time + 0.0, ..*c })
+        .map(|c| TimeCount {
+            time: c.time + 0.0,
+            ..*c
+        })
         .collect();
     sorted.sort_by(|a, b| a.time.total_cmp(&b.time));
     let mut merged: Vec<TimeCount> = Vec::with_capacity(sorted.len() + 1);
     if sorted.first().is_some_and(|c| c.time > 0.0) {
-        merged.push(TimeCount { time: 0.0, events: 0, censored: 0 });
+        merged.push(TimeCount {
+            time: 0.0,
+            events: 0,
+            censored: 0,
+        });
     }
     for c in sorted {
         match merged.last_mut() {
@@ -190,9 +208,9 @@ fn merge_counts(counts: &[TimeCount]) -> Vec<TimeCount> {
 
 /// Computes the product-limit estimate, Greenwood sum and band row by row over merged counts.
 fn build_rows(counts: &[TimeCount], z: f64) -> Vec<KmRow> {
-    let mut at_risk = counts
-        .iter()
-        .fold(0u64, |n, c| n.saturating_add(c.events).saturating_add(c.censored));
+    let mut at_risk = counts.iter().fold(0u64, |n, c| {
+        n.saturating_add(c.events).saturating_add(c.censored)
+    });
     let mut survival = 1.0;
     let mut greenwood = 0.0;
     let mut rows = Vec::with_capacity(counts.len());
@@ -219,7 +237,7 @@ fn build_rows(counts: &[TimeCount], z: f64) -> Vec<KmRow> {
     rows
 }
 
-/// Returns the band exp(−exp(ln(−ln S) ∓ z·√V / ln S)), with 1..1 at S = 1 and 0..0 at S = 0.
+/// Returns the band exp(−exp(ln(−ln S) ∓ z·√V / ln S)); 1..1 at S = 1 and 0..0 at S = 0.
 fn log_log_band(survival: f64, greenwood: f64, z: f64) -> (f64, f64) {
     if survival >= 1.0 {
         return (1.0, 1.0);
@@ -230,7 +248,10 @@ fn log_log_band(survival: f64, greenwood: f64, z: f64) -> (f64, f64) {
     let v = survival.ln();
     let centre = (-v).ln();
     let spread = z * greenwood.sqrt() / v;
-    ((-(centre - spread).exp()).exp(), (-(centre + spread).exp()).exp())
+    (
+        (-(centre - spread).exp()).exp(),
+        (-(centre + spread).exp()).exp(),
+    )
 }
 
 #[cfg(test)]
@@ -255,7 +276,10 @@ mod tests {
     }
 
     fn column(header: &[String], name: &str) -> usize {
-        header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 
     fn num(field: &str) -> f64 {
@@ -269,7 +293,11 @@ mod tests {
     /// Fits ALL and one curve per value of `by`, named like the km_reference files.
     fn fit_groups(file: &str, time: &str, event: &str, by: &str) -> BTreeMap<String, KaplanMeier> {
         let (header, rows) = read_csv(&format!("{SURVIVAL}{file}"));
-        let (t, e, g) = (column(&header, time), column(&header, event), column(&header, by));
+        let (t, e, g) = (
+            column(&header, time),
+            column(&header, event),
+            column(&header, by),
+        );
         let mut split: BTreeMap<String, (Vec<f64>, Vec<bool>)> = BTreeMap::new();
         for row in &rows {
             for key in ["ALL".to_owned(), format!("{by}={}", row[g])] {
@@ -286,8 +314,14 @@ mod tests {
 
     fn datasets() -> BTreeMap<String, BTreeMap<String, KaplanMeier>> {
         BTreeMap::from([
-            ("rossi".to_owned(), fit_groups("rossi.csv", "week", "arrest", "fin")),
-            ("waltons".to_owned(), fit_groups("waltons_dataset.csv", "T", "E", "group")),
+            (
+                "rossi".to_owned(),
+                fit_groups("rossi.csv", "week", "arrest", "fin"),
+            ),
+            (
+                "waltons".to_owned(),
+                fit_groups("waltons_dataset.csv", "T", "E", "group"),
+            ),
         ])
     }
 
@@ -310,8 +344,14 @@ mod tests {
             assert_eq!(ours.events as f64, num(&r[col("observed")]), "{ctx}");
             assert_eq!(ours.censored as f64, num(&r[col("censored")]), "{ctx}");
             assert!(close(ours.survival, num(&r[col("survival")]), TOL), "{ctx}");
-            assert!(close(ours.ci_low, num(&r[col("ci_lower_95")]), TOL), "{ctx}");
-            assert!(close(ours.ci_high, num(&r[col("ci_upper_95")]), TOL), "{ctx}");
+            assert!(
+                close(ours.ci_low, num(&r[col("ci_lower_95")]), TOL),
+                "{ctx}"
+            );
+            assert!(
+                close(ours.ci_high, num(&r[col("ci_upper_95")]), TOL),
+                "{ctx}"
+            );
         }
         assert_eq!(seen.len(), fits.len(), "{dataset}: groups");
         for (group, n) in seen {
@@ -371,9 +411,18 @@ mod tests {
     fn assert_rows(km: &KaplanMeier, expected: &[Expected]) {
         assert_eq!(km.rows().len(), expected.len(), "{km:?}");
         for (row, &(time, at_risk, events, censored, s, lo, hi)) in km.rows().iter().zip(expected) {
-            let want = KmRow { time, at_risk, events, censored, survival: s, ci_low: lo, ci_high: hi };
+            let want = KmRow {
+                time,
+                at_risk,
+                events,
+                censored,
+                survival: s,
+                ci_low: lo,
+                ci_high: hi,
+            };
             let near = |a: f64, b: f64| close(a, b, 1e-12);
-            let ok = (row.time, row.at_risk, row.events, row.censored) == (time, at_risk, events, censored)
+            let ok = (row.time, row.at_risk, row.events, row.censored)
+                == (time, at_risk, events, censored)
                 && near(row.survival, s)
                 && near(row.ci_low, lo)
                 && near(row.ci_high, hi);
@@ -384,7 +433,15 @@ mod tests {
     /// Checks quantiles 0.25, 0.5 and 0.75 as (time, ci_low, ci_high) triples.
     fn assert_quantiles(km: &KaplanMeier, expected: [[Option<f64>; 3]; 3]) {
         for (q, [time, ci_low, ci_high]) in [0.25, 0.5, 0.75].into_iter().zip(expected) {
-            assert_eq!(km.quantile(q), Quantile { time, ci_low, ci_high }, "q = {q}");
+            assert_eq!(
+                km.quantile(q),
+                Quantile {
+                    time,
+                    ci_low,
+                    ci_high
+                },
+                "q = {q}"
+            );
         }
     }
 
@@ -399,19 +456,37 @@ mod tests {
         assert_eq!(km.survival_at(1.0), None);
         assert_quantiles(&km, [NONE3; 3]);
         let only_unusable = [
-            TimeCount { time: 3.0, events: 0, censored: 0 },
-            TimeCount { time: f64::NAN, events: 2, censored: 0 },
+            TimeCount {
+                time: 3.0,
+                events: 0,
+                censored: 0,
+            },
+            TimeCount {
+                time: f64::NAN,
+                events: 2,
+                censored: 0,
+            },
         ];
-        assert!(KaplanMeier::from_counts(&only_unusable, 0.95).rows().is_empty());
+        assert!(
+            KaplanMeier::from_counts(&only_unusable, 0.95)
+                .rows()
+                .is_empty()
+        );
     }
 
     #[test]
     fn single_case() {
         let event = fit(&[5.0], &[1]);
-        assert_rows(&event, &[(0.0, 1, 0, 0, 1.0, 1.0, 1.0), (5.0, 1, 1, 0, 0.0, 0.0, 0.0)]);
+        assert_rows(
+            &event,
+            &[(0.0, 1, 0, 0, 1.0, 1.0, 1.0), (5.0, 1, 1, 0, 0.0, 0.0, 0.0)],
+        );
         assert_quantiles(&event, [[Some(5.0); 3]; 3]);
         let censored = fit(&[5.0], &[0]);
-        assert_rows(&censored, &[(0.0, 1, 0, 0, 1.0, 1.0, 1.0), (5.0, 1, 0, 1, 1.0, 1.0, 1.0)]);
+        assert_rows(
+            &censored,
+            &[(0.0, 1, 0, 0, 1.0, 1.0, 1.0), (5.0, 1, 0, 1, 1.0, 1.0, 1.0)],
+        );
         assert_quantiles(&censored, [NONE3; 3]);
     }
 
@@ -445,13 +520,38 @@ mod tests {
         assert_rows(
             &km,
             &[
-                (0.0, 4, 1, 1, 0.75, 0.127_946_917_595_145_65, 0.960_548_642_285_078_5),
-                (1.0, 2, 1, 0, 0.375, 0.010_971_121_574_844_577, 0.808_001_072_481_343_6),
-                (2.0, 1, 0, 1, 0.375, 0.010_971_121_574_844_577, 0.808_001_072_481_343_6),
+                (
+                    0.0,
+                    4,
+                    1,
+                    1,
+                    0.75,
+                    0.127_946_917_595_145_65,
+                    0.960_548_642_285_078_5,
+                ),
+                (
+                    1.0,
+                    2,
+                    1,
+                    0,
+                    0.375,
+                    0.010_971_121_574_844_577,
+                    0.808_001_072_481_343_6,
+                ),
+                (
+                    2.0,
+                    1,
+                    0,
+                    1,
+                    0.375,
+                    0.010_971_121_574_844_577,
+                    0.808_001_072_481_343_6,
+                ),
             ],
         );
-        let (s1, z) = (Some(1.0), Some(0.0));
-        assert_quantiles(&km, [[s1, z, None], [s1, z, None], [None, z, None]]);
+        // S(0) is 3/4 exactly; lifelines computes 0.7500000000000001 and gives time 1 for q = 0.25.
+        let (t0, t1) = (Some(0.0), Some(1.0));
+        assert_quantiles(&km, [[t0, t0, None], [t1, t0, None], [None, t0, None]]);
     }
 
     #[test]
@@ -461,8 +561,24 @@ mod tests {
             &km,
             &[
                 (0.0, 6, 0, 0, 1.0, 1.0, 1.0),
-                (1.0, 6, 2, 1, 2.0 / 3.0, 0.194_616_636_806_234_87, 0.904_434_164_322_516_3),
-                (2.0, 3, 1, 1, 4.0 / 9.0, 0.066_186_753_146_412_47, 0.784_908_367_147_958_4),
+                (
+                    1.0,
+                    6,
+                    2,
+                    1,
+                    2.0 / 3.0,
+                    0.194_616_636_806_234_87,
+                    0.904_434_164_322_516_3,
+                ),
+                (
+                    2.0,
+                    3,
+                    1,
+                    1,
+                    4.0 / 9.0,
+                    0.066_186_753_146_412_47,
+                    0.784_908_367_147_958_4,
+                ),
                 (3.0, 1, 1, 0, 0.0, 0.0, 0.0),
             ],
         );
@@ -486,7 +602,10 @@ mod tests {
             (0.0, 0.0),
         ];
         for (got, want) in band.iter().zip(want) {
-            assert!(close(got.0, want.0, 1e-12) && close(got.1, want.1, 1e-12), "{got:?}");
+            assert!(
+                close(got.0, want.0, 1e-12) && close(got.1, want.1, 1e-12),
+                "{got:?}"
+            );
         }
     }
 
@@ -504,7 +623,9 @@ mod tests {
                 (8.0, 1, 0, 1, 0.75, lo, hi),
             ],
         );
-        assert_quantiles(&km, [[None, Some(3.0), None]; 3]);
+        // S(3) is 3/4 exactly; lifelines computes 0.7500000000000001, so q = 0.25 "not reached".
+        let t3 = Some(3.0);
+        assert_quantiles(&km, [[t3, t3, None], [None, t3, None], [None, t3, None]]);
     }
 
     #[test]
@@ -515,13 +636,25 @@ mod tests {
             &[
                 (0.0, 4, 0, 0, 1.0, 1.0, 1.0),
                 (1.0, 4, 0, 1, 1.0, 1.0, 1.0),
-                (2.0, 3, 1, 0, 2.0 / 3.0, 0.054_073_426_786_516_68, 0.945_206_387_272_047),
+                (
+                    2.0,
+                    3,
+                    1,
+                    0,
+                    2.0 / 3.0,
+                    0.054_073_426_786_516_68,
+                    0.945_206_387_272_047,
+                ),
                 (3.0, 2, 2, 0, 0.0, 0.0, 0.0),
             ],
         );
         let (t2, t3) = (Some(2.0), Some(3.0));
         assert_quantiles(&km, [[t2, t2, t3], [t3, t2, t3], [t3, t2, t3]]);
-        assert!(km.rows().iter().all(|r| !(r.ci_low.is_nan() || r.ci_high.is_nan())));
+        assert!(
+            km.rows()
+                .iter()
+                .all(|r| !(r.ci_low.is_nan() || r.ci_high.is_nan()))
+        );
     }
 
     #[test]
@@ -531,12 +664,23 @@ mod tests {
         assert!(close(km.rows()[2].survival, 0.5, 1e-15));
         let (t3, t4, t6, t7) = (Some(3.0), Some(4.0), Some(6.0), Some(7.0));
         assert_quantiles(&km, [[t4, t3, t6], [t4, t3, t7], [t7, t4, t7]]);
-        assert_eq!(fit(&[1.0, 2.0], &[1, 1]).median(), Quantile { time: Some(1.0), ci_low: Some(1.0), ci_high: Some(2.0) });
+        assert_eq!(
+            fit(&[1.0, 2.0], &[1, 1]).median(),
+            Quantile {
+                time: Some(1.0),
+                ci_low: Some(1.0),
+                ci_high: Some(2.0)
+            }
+        );
     }
 
     #[test]
     fn counts_need_not_be_sorted_or_unique() {
-        let tc = |time, events, censored| TimeCount { time, events, censored };
+        let tc = |time, events, censored| TimeCount {
+            time,
+            events,
+            censored,
+        };
         let counts = [
             tc(2.0, 1, 0),
             tc(1.0, 1, 0),
@@ -547,7 +691,10 @@ mod tests {
             tc(f64::INFINITY, 1, 0),
         ];
         let merged = KaplanMeier::from_counts(&counts, 0.95);
-        assert_eq!(merged, fit(&[1.0, 1.0, 1.0, 2.0, 2.0, 3.0], &[1, 1, 0, 1, 0, 1]));
+        assert_eq!(
+            merged,
+            fit(&[1.0, 1.0, 1.0, 2.0, 2.0, 3.0], &[1, 1, 0, 1, 0, 1])
+        );
     }
 
     #[test]
@@ -557,7 +704,14 @@ mod tests {
         assert_eq!(km.survival_at(-0.5), Some((1.0, 1.0, 1.0)));
         assert_eq!(s(0.0), Some(1.0));
         assert_eq!(s(0.999), Some(1.0));
-        assert_eq!(km.survival_at(1.0), Some((km.rows()[1].survival, km.rows()[1].ci_low, km.rows()[1].ci_high)));
+        assert_eq!(
+            km.survival_at(1.0),
+            Some((
+                km.rows()[1].survival,
+                km.rows()[1].ci_low,
+                km.rows()[1].ci_high
+            ))
+        );
         assert_eq!(s(1.5), s(1.0));
         assert_eq!(s(2.0), Some(km.rows()[2].survival));
         assert_eq!(s(100.0), Some(0.0));
@@ -568,7 +722,14 @@ mod tests {
     fn quantile_outside_unit_interval_is_not_reached() {
         let km = fit(&[1.0, 2.0], &[1, 1]);
         for q in [-0.1, 1.1, f64::NAN] {
-            assert_eq!(km.quantile(q), Quantile { time: None, ci_low: None, ci_high: None });
+            assert_eq!(
+                km.quantile(q),
+                Quantile {
+                    time: None,
+                    ci_low: None,
+                    ci_high: None
+                }
+            );
         }
         assert_eq!(km.quantile(0.0).time, Some(0.0));
         assert_eq!(km.quantile(1.0).time, Some(2.0));

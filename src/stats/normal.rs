@@ -10,6 +10,7 @@ const CONST1: f64 = 0.180625;
 const CONST2: f64 = 1.6;
 
 /// Numerator coefficients for |p - 0.5| <= 0.425.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const A: [f64; 8] = [
     3.387_132_872_796_366_608,
     1.331_416_678_917_843_774_5e2,
@@ -21,6 +22,7 @@ const A: [f64; 8] = [
     2.509_080_928_730_122_672_7e3,
 ];
 /// Denominator coefficients for |p - 0.5| <= 0.425.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const B: [f64; 8] = [
     1.0,
     4.231_333_070_160_091_125_2e1,
@@ -32,6 +34,7 @@ const B: [f64; 8] = [
     5.226_495_278_852_854_561e3,
 ];
 /// Numerator coefficients for the intermediate tail, r = sqrt(-ln(min(p, 1-p))) <= 5.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const C: [f64; 8] = [
     1.423_437_110_749_683_577_34,
     4.630_337_846_156_545_295_9,
@@ -43,6 +46,7 @@ const C: [f64; 8] = [
     7.745_450_142_783_414_076_4e-4,
 ];
 /// Denominator coefficients for the intermediate tail.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const D: [f64; 8] = [
     1.0,
     2.053_191_626_637_758_821_87,
@@ -54,6 +58,7 @@ const D: [f64; 8] = [
     1.050_750_071_644_416_843_24e-9,
 ];
 /// Numerator coefficients for the far tail, r > 5.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const E: [f64; 8] = [
     6.657_904_643_501_103_777_2,
     5.463_784_911_164_114_369_9,
@@ -65,6 +70,7 @@ const E: [f64; 8] = [
     2.010_334_399_292_288_132_65e-7,
 ];
 /// Denominator coefficients for the far tail.
+#[allow(clippy::excessive_precision, reason = "digits as published in AS 241")]
 const F: [f64; 8] = [
     1.0,
     5.998_322_065_558_879_376_9e-1,

@@ -10,7 +10,8 @@
 
 use super::normal;
 
-/// Returns the `level` (e.g. 0.95) Wilson interval `(low, high)` for `k` successes out of `n`, or `None` unless `n > 0`, `0 <= k <= n` and `0 < level < 1`.
+/// Returns the Wilson interval `(low, high)` at confidence `level` (e.g. 0.95) for `k` successes
+/// out of `n`, or `None` unless `n > 0`, `0 <= k <= n` and `0 < level < 1`.
 pub fn wilson_interval(k: f64, n: f64, level: f64) -> Option<(f64, f64)> {
     let valid = n > 0.0 && n.is_finite() && (0.0..=n).contains(&k) && level > 0.0 && level < 1.0;
     if !valid {
@@ -22,8 +23,16 @@ pub fn wilson_interval(k: f64, n: f64, level: f64) -> Option<(f64, f64)> {
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half_width = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    let low = if k == 0.0 { 0.0 } else { (center - half_width).clamp(0.0, 1.0) };
-    let high = if k == n { 1.0 } else { (center + half_width).clamp(0.0, 1.0) };
+    let low = if k == 0.0 {
+        0.0
+    } else {
+        (center - half_width).clamp(0.0, 1.0)
+    };
+    let high = if k == n {
+        1.0
+    } else {
+        (center + half_width).clamp(0.0, 1.0)
+    };
     Some((low, high))
 }
 
@@ -43,7 +52,10 @@ mod tests {
         assert_eq!(lines.next(), Some("k,n,level,low,high"));
         let mut checked = 0;
         for line in lines {
-            let f: Vec<f64> = line.split(',').map(|x| x.parse().expect("number")).collect();
+            let f: Vec<f64> = line
+                .split(',')
+                .map(|x| x.parse().expect("number"))
+                .collect();
             let (low, high) = wilson_interval(f[0], f[1], f[2]).expect("valid input");
             assert!((low - f[3]).abs() <= 1e-12, "{line}: low {low}");
             assert!((high - f[4]).abs() <= 1e-12, "{line}: high {high}");

@@ -14,8 +14,6 @@ use dispute_stats::run;
 
 /// The fixture input of the golden pages (see `tests/fixtures/reports/README.md`).
 pub const FIXTURE: &str = "tests/fixtures/reports/cases.csv";
-/// Extra reports that use the chart kinds the built-in suite does not.
-pub const FIXTURE_QUERIES: &str = "tests/fixtures/reports/queries";
 
 /// Runs `run` with `args` into `out` and returns the release folder.
 ///
@@ -42,16 +40,7 @@ pub fn release(out: &Path, args: &[&str]) -> PathBuf {
 pub fn fixture_release(out: &Path, lang: &str) -> PathBuf {
     release(
         out,
-        &[
-            "--input",
-            FIXTURE,
-            "--queries",
-            FIXTURE_QUERIES,
-            "--as-of",
-            "2024-06-30",
-            "--lang",
-            lang,
-        ],
+        &["--input", FIXTURE, "--as-of", "2024-06-30", "--lang", lang],
     )
 }
 

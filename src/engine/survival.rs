@@ -1,0 +1,442 @@
+//! Kaplan–Meier aggregate functions for SQL (DESIGN §5): `km_median(days, resolved)` and
+//! friends, over (duration, event) pairs per group, computed by [`crate::stats::km`] (the
+//! lifelines estimator: Greenwood variance, log(−log) 95% band, median = first t with
+//! S(t) ≤ 0.5). "Not reached" is NULL, with `km_median_reached` / `km_quantile_reached` as the
+//! flag. The accumulator state is a histogram (time → events, censorings) encoded as bytes,
+//! so partial states merge across partitions and across processes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, ListArray, StructArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, TypeSignature, Volatility,
+};
+
+use crate::stats::km::{KaplanMeier, Quantile, TimeCount};
+
+/// Confidence level of every KM band and interval.
+pub const KM_LEVEL: f64 = 0.95;
+
+/// Which number of the estimate a function returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    Estimate,
+    Low,
+    High,
+}
+
+/// What a KM function computes from the curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Statistic {
+    /// Time by which a share q of cases ended (q = 0.5 for the median).
+    Quantile(Part),
+    /// Whether that time is reached.
+    Reached,
+    /// S(t).
+    Survival(Part),
+    /// 1 − S(t): share resolved within t.
+    EndedBy(Part),
+    /// The whole step curve.
+    Curve,
+}
+
+/// One KM aggregate function.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct KmFunction {
+    name: &'static str,
+    statistic: Statistic,
+    /// Fixed parameter (0.5 for the median functions); `None` takes a third argument.
+    fixed: Option<u64>,
+    signature: Signature,
+}
+
+impl KmFunction {
+    fn new(name: &'static str, statistic: Statistic, fixed: Option<f64>) -> Self {
+        let mut types = vec![DataType::Float64, DataType::Boolean];
+        if fixed.is_none() && statistic != Statistic::Curve {
+            types.push(DataType::Float64);
+        }
+        KmFunction {
+            name,
+            statistic,
+            fixed: fixed.map(f64::to_bits),
+            signature: Signature::new(TypeSignature::Exact(types), Volatility::Immutable),
+        }
+    }
+}
+
+fn curve_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("time", DataType::Float64, false),
+        Field::new("at_risk", DataType::Int64, false),
+        Field::new("events", DataType::Int64, false),
+        Field::new("censored", DataType::Int64, false),
+        Field::new("survival", DataType::Float64, false),
+        Field::new("low", DataType::Float64, false),
+        Field::new("high", DataType::Float64, false),
+    ])
+}
+
+fn curve_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(curve_fields()),
+        true,
+    )))
+}
+
+impl AggregateUDFImpl for KmFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.statistic {
+            Statistic::Reached => DataType::Boolean,
+            Statistic::Curve => curve_type(),
+            _ => DataType::Float64,
+        })
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(KmAccumulator::new(
+            self.statistic,
+            self.fixed.map(f64::from_bits),
+        )))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format!("{}[histogram]", args.name),
+            DataType::Binary,
+            true,
+        ))])
+    }
+}
+
+/// Whole days below this are counted in a dense array (the common case: durations in days);
+/// other times go to an ordered map.
+const DENSE_DAYS: usize = 1 << 14;
+
+/// Histogram of (time → events, censorings) plus the function's parameter.
+#[derive(Debug)]
+struct KmAccumulator {
+    statistic: Statistic,
+    parameter: Option<f64>,
+    dense: Vec<(u64, u64)>,
+    counts: BTreeMap<TimeKey, (u64, u64)>,
+}
+
+/// An f64 time with a total order usable as a map key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct TimeKey(u64);
+
+impl TimeKey {
+    fn new(time: f64) -> Self {
+        let bits = time.to_bits();
+        TimeKey(if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        })
+    }
+
+    fn time(self) -> f64 {
+        let bits = self.0;
+        f64::from_bits(if bits >> 63 == 1 {
+            bits & !(1 << 63)
+        } else {
+            !bits
+        })
+    }
+}
+
+impl KmAccumulator {
+    fn new(statistic: Statistic, parameter: Option<f64>) -> Self {
+        KmAccumulator {
+            statistic,
+            parameter,
+            dense: Vec::new(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, time: f64, events: u64, censored: u64) {
+        let day = time as usize;
+        let entry = if day as f64 == time && day < DENSE_DAYS && time.is_sign_positive() {
+            if self.dense.len() <= day {
+                self.dense.resize(day + 1, (0, 0));
+            }
+            &mut self.dense[day]
+        } else {
+            self.counts.entry(TimeKey::new(time)).or_default()
+        };
+        entry.0 += events;
+        entry.1 += censored;
+    }
+
+    /// Every (time, events, censorings) with at least one case, in time order.
+    fn histogram(&self) -> Vec<TimeCount> {
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, (events, censored))| events + censored > 0)
+            .map(|(day, (events, censored))| TimeCount {
+                time: day as f64,
+                events: *events,
+                censored: *censored,
+            });
+        let sparse = self
+            .counts
+            .iter()
+            .map(|(key, (events, censored))| TimeCount {
+                time: key.time(),
+                events: *events,
+                censored: *censored,
+            });
+        let mut all: Vec<TimeCount> = dense.chain(sparse).collect();
+        all.sort_by(|a, b| a.time.total_cmp(&b.time));
+        all
+    }
+
+    fn set_parameter(&mut self, value: f64) -> Result<()> {
+        match self.parameter {
+            Some(existing) if existing.to_bits() != value.to_bits() => {
+                exec_err!("the third argument of a KM function must be the same for every row")
+            }
+            _ => {
+                self.parameter = Some(value);
+                Ok(())
+            }
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let histogram = self.histogram();
+        let mut bytes = Vec::with_capacity(8 + histogram.len() * 24);
+        bytes.extend_from_slice(&self.parameter.unwrap_or(f64::NAN).to_le_bytes());
+        for count in histogram {
+            bytes.extend_from_slice(&count.time.to_le_bytes());
+            bytes.extend_from_slice(&count.events.to_le_bytes());
+            bytes.extend_from_slice(&count.censored.to_le_bytes());
+        }
+        bytes
+    }
+
+    fn decode_into(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() < 8 || (bytes.len() - 8) % 24 != 0 {
+            return exec_err!("corrupt Kaplan-Meier state");
+        }
+        let word = |at: usize| -> [u8; 8] {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[at..at + 8]);
+            word
+        };
+        let parameter = f64::from_le_bytes(word(0));
+        if !parameter.is_nan() {
+            self.set_parameter(parameter)?;
+        }
+        for at in (8..bytes.len()).step_by(24) {
+            let time = f64::from_le_bytes(word(at));
+            self.add(
+                time,
+                u64::from_le_bytes(word(at + 8)),
+                u64::from_le_bytes(word(at + 16)),
+            );
+        }
+        Ok(())
+    }
+
+    fn estimate(&self) -> Option<KaplanMeier> {
+        let counts = self.histogram();
+        (!counts.is_empty()).then(|| KaplanMeier::from_counts(&counts, KM_LEVEL))
+    }
+
+    fn curve(&self, km: Option<&KaplanMeier>) -> Result<ScalarValue> {
+        let rows = km.map_or(&[][..], KaplanMeier::rows);
+        let floats = |f: fn(&crate::stats::km::KmRow) -> f64| -> ArrayRef {
+            Arc::new(rows.iter().map(f).collect::<Float64Array>())
+        };
+        let ints = |f: fn(&crate::stats::km::KmRow) -> u64| -> ArrayRef {
+            Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>())
+        };
+        let columns = vec![
+            floats(|r| r.time),
+            ints(|r| r.at_risk),
+            ints(|r| r.events),
+            ints(|r| r.censored),
+            floats(|r| r.survival),
+            floats(|r| r.ci_low),
+            floats(|r| r.ci_high),
+        ];
+        let points = StructArray::try_new(curve_fields(), columns, None)?;
+        let field = Arc::new(Field::new("item", DataType::Struct(curve_fields()), true));
+        let list = ListArray::try_new(
+            field,
+            OffsetBuffer::from_lengths([rows.len()]),
+            Arc::new(points),
+            None,
+        )?;
+        Ok(ScalarValue::List(Arc::new(list)))
+    }
+}
+
+fn part(quantile: Quantile, part: Part) -> Option<f64> {
+    match part {
+        Part::Estimate => quantile.time,
+        Part::Low => quantile.ci_low,
+        Part::High => quantile.ci_high,
+    }
+}
+
+impl Accumulator for KmAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let (Some(times), Some(events)) = (
+            values[0].as_any().downcast_ref::<Float64Array>(),
+            values[1].as_any().downcast_ref::<BooleanArray>(),
+        ) else {
+            return exec_err!("KM functions take (DOUBLE duration, BOOLEAN event)");
+        };
+        if let Some(parameters) = values.get(2) {
+            let Some(parameters) = parameters.as_any().downcast_ref::<Float64Array>() else {
+                return exec_err!("the third argument of a KM function must be DOUBLE");
+            };
+            if let Some(value) = parameters.iter().flatten().next() {
+                self.set_parameter(value)?;
+            }
+        }
+        for row in 0..times.len() {
+            if times.is_null(row) || events.is_null(row) || times.value(row).is_nan() {
+                continue;
+            }
+            let event = events.value(row);
+            self.add(times.value(row), u64::from(event), u64::from(!event));
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let km = self.estimate();
+        let parameter = self.parameter.unwrap_or(f64::NAN);
+        let float = |value: Option<f64>| Ok(ScalarValue::Float64(value));
+        match (self.statistic, km.as_ref()) {
+            (Statistic::Curve, km) => self.curve(km),
+            (Statistic::Reached, None) => Ok(ScalarValue::Boolean(None)),
+            (Statistic::Reached, Some(km)) => Ok(ScalarValue::Boolean(Some(
+                km.quantile(parameter).time.is_some(),
+            ))),
+            (_, None) => float(None),
+            (Statistic::Quantile(p), Some(km)) => float(part(km.quantile(parameter), p)),
+            (Statistic::Survival(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
+                    Part::Estimate => s,
+                    Part::Low => low,
+                    Part::High => high,
+                }))
+            }
+            (Statistic::EndedBy(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
+                    Part::Estimate => 1.0 - s,
+                    Part::Low => 1.0 - high,
+                    Part::High => 1.0 - low,
+                }))
+            }
+        }
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.dense.capacity() * 16 + self.counts.len() * 40
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Binary(Some(self.encode()))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let Some(states) = states[0].as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("corrupt Kaplan-Meier state");
+        };
+        for bytes in states.iter().flatten() {
+            self.decode_into(bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every KM aggregate function, by name (documented in docs/functions.md).
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    use Part::{Estimate, High, Low};
+    use Statistic::{Curve, EndedBy, Quantile, Reached, Survival};
+    let median = Some(0.5);
+    [
+        KmFunction::new("km_median", Quantile(Estimate), median),
+        KmFunction::new("km_median_low", Quantile(Low), median),
+        KmFunction::new("km_median_high", Quantile(High), median),
+        KmFunction::new("km_median_reached", Reached, median),
+        KmFunction::new("km_quantile", Quantile(Estimate), None),
+        KmFunction::new("km_quantile_low", Quantile(Low), None),
+        KmFunction::new("km_quantile_high", Quantile(High), None),
+        KmFunction::new("km_quantile_reached", Reached, None),
+        KmFunction::new("km_survival", Survival(Estimate), None),
+        KmFunction::new("km_survival_low", Survival(Low), None),
+        KmFunction::new("km_survival_high", Survival(High), None),
+        KmFunction::new("km_resolved_by", EndedBy(Estimate), None),
+        KmFunction::new("km_resolved_by_low", EndedBy(Low), None),
+        KmFunction::new("km_resolved_by_high", EndedBy(High), None),
+        KmFunction::new("km_curve", Curve, None),
+    ]
+    .into_iter()
+    .map(AggregateUDF::new_from_impl)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_keep_order_and_value() {
+        let times = [-3.5, -0.0, 0.0, 1.0, 2.5, 1e9];
+        let keys: Vec<TimeKey> = times.iter().map(|t| TimeKey::new(*t)).collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+        for (time, key) in times.iter().zip(&keys) {
+            assert_eq!(key.time().to_bits(), time.to_bits());
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_merges() {
+        let mut first = KmAccumulator::new(Statistic::Quantile(Part::Estimate), Some(0.5));
+        first.add(3.0, 1, 0);
+        first.add(5.0, 0, 2);
+        first.add(2.5, 1, 0);
+        let mut second = KmAccumulator::new(Statistic::Quantile(Part::Estimate), None);
+        second.add(3.0, 2, 1);
+        second.add(1e9, 0, 1);
+        second.decode_into(&first.encode()).unwrap();
+        assert_eq!(second.parameter, Some(0.5));
+        let histogram: Vec<(f64, u64, u64)> = second
+            .histogram()
+            .iter()
+            .map(|c| (c.time, c.events, c.censored))
+            .collect();
+        assert_eq!(
+            histogram,
+            [(2.5, 1, 0), (3.0, 3, 1), (5.0, 0, 2), (1e9, 0, 1)],
+            "dense days, fractional and large times merge in order"
+        );
+        assert!(second.decode_into(&[1, 2, 3]).is_err());
+    }
+}
