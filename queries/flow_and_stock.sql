@@ -10,7 +10,8 @@
 -- chart: none
 WITH flagged AS (
   SELECT c.*,
-    c.resolved AND c.closed_on >= coalesce(p.period_start, DATE '0001-01-01') AS resolved_in_window
+    c.resolved AND c.closed_on BETWEEN coalesce(p.period_start, DATE '0001-01-01')
+      AND coalesce(p.period_end, p.as_of) AS resolved_in_window
   FROM cases c CROSS JOIN params p
 )
 SELECT

@@ -13,8 +13,8 @@ WITH counts AS (
   SELECT
     count(*) FILTER (WHERE opened_on BETWEEN p.period_start AND p.period_end) AS opened,
     count(*) FILTER (WHERE opened_on BETWEEN p.previous_start AND p.previous_end) AS opened_previous,
-    count(*) FILTER (WHERE closed_on BETWEEN p.period_start AND p.period_end) AS resolved,
-    count(*) FILTER (WHERE closed_on BETWEEN p.previous_start AND p.previous_end) AS resolved_previous,
+    count(*) FILTER (WHERE resolved AND closed_on BETWEEN p.period_start AND p.period_end) AS resolved,
+    count(*) FILTER (WHERE resolved AND closed_on BETWEEN p.previous_start AND p.previous_end) AS resolved_previous,
     count(*) FILTER (WHERE settled AND closed_on BETWEEN p.period_start AND p.period_end) AS settled,
     count(*) FILTER (WHERE settled AND closed_on BETWEEN p.previous_start AND p.previous_end) AS settled_previous
   FROM cases CROSS JOIN params p

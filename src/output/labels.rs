@@ -453,9 +453,15 @@ const GLOSSARY: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "Recovery rate",
-        "Sum of the amounts recovered divided by the sum of the amounts claimed, over all cases of the row (open cases included).",
+        "Sum of the amounts recovered divided by the sum of the amounts claimed, over all cases of the row (open cases included, with what they have recovered so far). A ratio of sums, so large claims weigh more; it has no confidence interval.",
         "回收率",
-        "回收金额合计除以委案金额合计，按该行全部案件计算（含未结案案件）。",
+        "回收金额合计除以委案金额合计，按该行全部案件计算（含未结案案件及其已回收金额）。属于金额合计之比，金额大的案件权重更大；不附置信区间。",
+    ),
+    (
+        "Clearance rate",
+        "Cases resolved in the period divided by cases opened in the period; above 100% the backlog shrinks. Different cases in numerator and denominator, so no interval.",
+        "结收案比",
+        "统计期间内结案数除以同期立案数；超过 100% 表示积案减少。分子分母并非同一批案件，故不附置信区间。",
     ),
     (
         "95% confidence interval (Wilson)",

@@ -159,5 +159,8 @@ fn the_bundled_sample_is_the_generator_output() {
         .success();
     let generated = std::fs::read(&path).unwrap();
     let bundled = std::fs::read(crate::support::root().join("examples/sample/cases.csv")).unwrap();
-    assert!(generated == bundled, "examples/sample/cases.csv must be regenerated");
+    assert!(
+        generated == bundled,
+        "examples/sample/cases.csv must be regenerated"
+    );
 }

@@ -1,8 +1,11 @@
 //! One integration-test binary (it compiles and links once), a module per area.
 
+mod calibration;
 mod cfpb;
 mod cli;
+mod functions;
 mod ingest;
+mod metrics;
 mod peers;
 mod release;
 mod reports;
