@@ -1,5 +1,7 @@
 -- title: Change against the previous period
+-- title_zh: 与上期比较
 -- description: Cases opened, cases resolved and the settlement rate of the cases resolved in this period and in the previous period of the same length, with the relative change (empty where the previous value is 0 or suppressed).
+-- description_zh: 本期与上一同长度期间的立案数、结案数及已结案案件的和解率，以及相对变化（上期数值为 0 或被抑制时为空）。
 -- grain: one row comparing the period with the previous one
 -- dimensions: none
 -- counts: opened, opened_previous, resolved, resolved_previous, settled, settled_previous

@@ -1,5 +1,7 @@
 -- title: Recovery by opening-month cohort (vintage curves)
+-- title_zh: 按立案月份批次的回收情况（批次曲线）
 -- description: For the cases opened in each month, the cumulative share of the claimed amount recovered by the end of each month since opening (months of 30.4375 days from the opening date), counting a case's recovery at its closing date. A month is shown only once every case of the cohort has completed it by the as-of date; open cases count as not yet recovered.
+-- description_zh: 各月立案的案件在立案后每个月末（自立案日起每 30.4375 天为一个月）累计回收的委案金额比例，回收计入案件结案日期。仅当该批次全部案件在数据截止日期前均已满该月数时才显示该月；未结案案件按尚未回收计。
 -- grain: one row per opening month and month since opening (0 to 24) that every case of the cohort has completed by the as-of date
 -- dimensions: opened_month, months_since_opening
 -- counts: cases
@@ -38,7 +40,7 @@ WITH cohorts AS (
     sum(recovered) OVER (PARTITION BY cohort ORDER BY months_since_opening) AS recovered_to_date
   FROM filled
 )
-SELECT cohort AS opened_month, months_since_opening, cases, amount_claimed,
+SELECT opened_month, months_since_opening, cases, amount_claimed,
   CAST(recovered_to_date AS DECIMAL(18, 2)) AS recovered_to_date,
   ratio(recovered_to_date, amount_claimed) AS cumulative_recovery_rate
 FROM cumulative

@@ -9,5 +9,6 @@ mod metrics;
 mod peers;
 mod privacy;
 mod release;
+mod reports;
 mod stats;
 mod support;
