@@ -1,5 +1,7 @@
 -- title: Cases by amount tier
+-- title_zh: 按委案金额区间统计
 -- description: Settlement and recovery by the amount claimed: under 10k, 10k to 50k, 50k to 200k, 200k to 1m, over 1m.
+-- description_zh: 按委案金额统计和解率与回收率：1 万元以下、1 万–5 万元、5 万–20 万元、20 万–100 万元、100 万元以上。
 -- grain: one row per amount tier
 -- dimensions: amount_tier
 -- counts: cases, resolved, settled

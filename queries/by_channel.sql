@@ -1,5 +1,7 @@
 -- title: Cases by intake channel
+-- title_zh: 按受理渠道统计
 -- description: Settlement and recovery by the channel through which the case came in.
+-- description_zh: 按案件受理渠道统计和解率与回收率。
 -- grain: one row per intake channel
 -- dimensions: channel
 -- counts: cases, resolved, settled

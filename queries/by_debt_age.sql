@@ -1,5 +1,7 @@
 -- title: Cases by debt age
+-- title_zh: 按账龄统计
 -- description: Settlement and recovery by the age of the debt when the case was opened: under 90 days, 90 to 180, 180 to 365, over 365.
+-- description_zh: 按立案时的账龄统计和解率与回收率：90 天以内、90–180 天、180–365 天、365 天以上。
 -- grain: one row per debt-age bucket
 -- dimensions: age_bucket
 -- counts: cases, resolved, settled

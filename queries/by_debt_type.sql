@@ -1,5 +1,7 @@
 -- title: Cases by debt type
+-- title_zh: 按债务类型统计
 -- description: Settlement and recovery by the type of debt placed for recovery.
+-- description_zh: 按委托催收的债务类型统计和解率与回收率。
 -- grain: one row per debt type
 -- dimensions: debt_type
 -- counts: cases, resolved, settled

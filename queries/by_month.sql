@@ -1,5 +1,7 @@
 -- title: Cases by opening month
+-- title_zh: 按立案月份统计
 -- description: Settlement and recovery of the cases opened in each month (a cohort view: recent months have more open cases).
+-- description_zh: 按立案月份统计各批案件的和解率与回收率（批次视角：越近的月份未结案案件越多）。
 -- grain: one row per month in which cases were opened
 -- dimensions: opened_month
 -- counts: cases, resolved, settled

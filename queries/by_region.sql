@@ -1,5 +1,7 @@
 -- title: Cases by region
+-- title_zh: 按地区统计
 -- description: Settlement and recovery of all cases opened up to the as-of date, by the region of the case.
+-- description_zh: 截至数据截止日期立案的全部案件，按案件所属地区统计和解率与回收率。
 -- grain: one row per region
 -- dimensions: region
 -- counts: cases, resolved, settled

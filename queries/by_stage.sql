@@ -1,5 +1,7 @@
 -- title: Cases by highest escalation stage
+-- title_zh: 按最高催收阶段统计
 -- description: Settlement and recovery by the highest escalation stage a case reached, from reminder to court enforcement.
+-- description_zh: 按案件达到的最高催收阶段（从催告提醒到法院强制执行）统计和解率与回收率。
 -- grain: one row per escalation stage
 -- dimensions: stage
 -- counts: cases, resolved, settled

@@ -1,5 +1,7 @@
 -- title: Complaints about case handling
+-- title_zh: 案件处理投诉情况
 -- description: How many cases drew a complaint about their handling, by intake channel, and how many of those complaints were upheld.
+-- description_zh: 按受理渠道统计因案件处理而被投诉的案件数，以及其中投诉成立的数量。
 -- grain: one row per intake channel
 -- dimensions: channel
 -- counts: cases, complaints, upheld

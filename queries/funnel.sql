@@ -1,5 +1,7 @@
 -- title: Escalation funnel
+-- title_zh: 催收阶段漏斗
 -- description: How many cases reach each escalation stage (their highest stage is this one or a later one), how many stop there, and how those that stop there end: settlement rate of the resolved ones and recovery rate of the amounts.
+-- description_zh: 到达各催收阶段的案件数（最高阶段为该阶段或其后阶段），止于该阶段的案件数，以及止于该阶段案件的结果：已结案案件的和解率和金额回收率。
 -- grain: one row per escalation stage, in escalation order
 -- dimensions: stage
 -- counts: reached, cases, resolved, settled

@@ -1,5 +1,7 @@
 -- title: Overview
+-- title_zh: 总览
 -- description: All cases opened up to the as-of date: how many, how many are resolved, how many were settled or paid in full, and how much of the claimed amount was recovered.
+-- description_zh: 截至数据截止日期立案的全部案件：案件数、已结案数、和解或全额还款结案数，以及委案金额中已回收的比例。
 -- grain: one row for all cases
 -- dimensions: none
 -- counts: cases, resolved, settled

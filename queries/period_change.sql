@@ -1,5 +1,7 @@
 -- title: Change against the previous period
+-- title_zh: 与上期比较
 -- description: Cases opened, cases resolved and the settlement rate of the cases resolved in this period and in the previous period of the same length, with the relative change (empty where the previous value is 0 or suppressed).
+-- description_zh: 本期与上一同长度期间的立案数、结案数及已结案案件的和解率，以及相对变化（上期数值为 0 或被抑制时为空）。
 -- grain: one row comparing the period with the previous one
 -- dimensions: none
 -- counts: opened, opened_previous, resolved, resolved_previous, settled, settled_previous
@@ -11,8 +13,8 @@ WITH counts AS (
   SELECT
     count(*) FILTER (WHERE opened_on BETWEEN p.period_start AND p.period_end) AS opened,
     count(*) FILTER (WHERE opened_on BETWEEN p.previous_start AND p.previous_end) AS opened_previous,
-    count(*) FILTER (WHERE closed_on BETWEEN p.period_start AND p.period_end) AS resolved,
-    count(*) FILTER (WHERE closed_on BETWEEN p.previous_start AND p.previous_end) AS resolved_previous,
+    count(*) FILTER (WHERE resolved AND closed_on BETWEEN p.period_start AND p.period_end) AS resolved,
+    count(*) FILTER (WHERE resolved AND closed_on BETWEEN p.previous_start AND p.previous_end) AS resolved_previous,
     count(*) FILTER (WHERE settled AND closed_on BETWEEN p.period_start AND p.period_end) AS settled,
     count(*) FILTER (WHERE settled AND closed_on BETWEEN p.previous_start AND p.previous_end) AS settled_previous
   FROM cases CROSS JOIN params p

@@ -1,5 +1,7 @@
 -- title: Open cases over time by region
+-- title_zh: 各地区未结案比例随时间变化
 -- description: The Kaplan–Meier curve of each region: the share of cases still open after a given number of days, with its 95% band (log(−log) transform). Open cases are censored at the as-of date.
+-- description_zh: 各地区的 Kaplan–Meier 曲线：立案后经过一定天数仍未结案的案件比例，附 95% 置信带（log(−log) 变换）。截至数据截止日期仍未结案的案件作删失处理。
 -- grain: one row per region and day on which a case of the region was resolved or censored
 -- dimensions: region, days
 -- counts: cases

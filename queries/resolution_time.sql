@@ -1,5 +1,7 @@
 -- title: Time to resolution
+-- title_zh: 结案用时
 -- description: Days from opening to resolution, estimated with Kaplan–Meier so that open cases count as censored at the as-of date (a mean over closed cases only would be biased low). Median and quartiles with 95% confidence intervals; "not reached" (empty, with median_reached false) when fewer than half of the cases are resolved. Shares resolved within 30, 90, 180 and 365 days are read off the same curve.
+-- description_zh: 自立案至结案的天数，采用 Kaplan–Meier 法估计，截至数据截止日期仍未结案的案件作删失处理（仅按已结案案件求平均会偏低）。给出中位数和四分位数及其 95% 置信区间；已结案案件不足一半时中位数“未达到”（为空，median_reached 为 false）。30、90、180、365 天内结案比例取自同一曲线。
 -- grain: one row for all cases
 -- dimensions: none
 -- counts: cases, resolved

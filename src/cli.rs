@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::labels::Lang;
+
 /// Turns anonymized dispute case outcomes into published statistical reports.
 #[derive(Debug, Parser)]
 #[command(name = "dispute-stats", version, about, long_about = None)]
@@ -95,6 +97,9 @@ pub struct RunArgs {
     /// Largest share of rejected rows before the run fails with exit code 65 [default: 0.01].
     #[arg(long)]
     pub max_reject_rate: Option<f64>,
+    /// Language of index.html, report.md and workbook.xlsx [default: en].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 /// Arguments of `sql`.

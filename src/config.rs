@@ -223,6 +223,13 @@ impl JobConfig {
                 )));
             }
         }
+        if let Some(lang) = &self.run.lang
+            && crate::output::labels::Lang::parse(lang).is_none()
+        {
+            return Err(usage(format!(
+                "`run.lang`: `{lang}` is not a supported language (use `en` or `zh`)"
+            )));
+        }
         if let Some(rate) = self.run.max_reject_rate
             && !(0.0..=1.0).contains(&rate)
         {

@@ -8,6 +8,9 @@
 //! rates, complaint and cross-border shares). Rows are sampled one at a time from a single
 //! ChaCha8 stream seeded with the caller's seed and streamed to the file, so memory use does
 //! not grow with the number of cases and the same options always give byte-identical output.
+//!
+//! The parameter tables that drive outcomes and durations are public, so that tests can derive
+//! the true settlement rate and time to resolution they imply (`tests/it/calibration.rs`).
 
 use std::fmt;
 use std::fs::File;
@@ -124,16 +127,16 @@ const AMOUNT_SIGMA: f64 = 1.3;
 const AMOUNT_RANGE_YUAN: (f64, f64) = (500.0, 50_000_000.0);
 
 /// Median age of the debt at opening, in days.
-const DEBT_AGE_MEDIAN_DAYS: f64 = 120.0;
+pub const DEBT_AGE_MEDIAN_DAYS: f64 = 120.0;
 /// Log-scale standard deviation of the debt age.
-const DEBT_AGE_SIGMA: f64 = 1.1;
+pub const DEBT_AGE_SIGMA: f64 = 1.1;
 /// Oldest debt age in days (older draws are redrawn).
-const DEBT_AGE_MAX_DAYS: f64 = 1_500.0;
+pub const DEBT_AGE_MAX_DAYS: f64 = 1_500.0;
 /// Upper limits (exclusive) of the debt-age buckets <90, 90–180, 180–365; the last is >= 365.
-const AGE_BUCKET_LIMITS: [i32; 3] = [90, 180, 365];
+pub const AGE_BUCKET_LIMITS: [i32; 3] = [90, 180, 365];
 
 /// Final-stage weights per debt-age bucket (rows) over the five stages (columns).
-const STAGE_WEIGHTS: [[f64; 5]; 4] = [
+pub const STAGE_WEIGHTS: [[f64; 5]; 4] = [
     [37.0, 27.0, 17.0, 11.0, 8.0],
     [24.0, 25.0, 21.0, 16.0, 14.0],
     [14.0, 22.0, 21.0, 22.0, 21.0],
@@ -141,14 +144,15 @@ const STAGE_WEIGHTS: [[f64; 5]; 4] = [
 ];
 
 /// Median days from opening to resolution per final stage.
-const DURATION_MEDIAN_DAYS: [f64; 5] = [30.0, 55.0, 80.0, 130.0, 220.0];
+pub const DURATION_MEDIAN_DAYS: [f64; 5] = [30.0, 55.0, 80.0, 130.0, 220.0];
 /// Log-scale standard deviation of the time to resolution.
-const DURATION_SIGMA: f64 = 0.75;
+pub const DURATION_SIGMA: f64 = 0.75;
 /// Longest time to resolution in days (longer draws are redrawn).
-const DURATION_MAX_DAYS: f64 = 3_650.0;
+pub const DURATION_MAX_DAYS: f64 = 3_650.0;
 
-/// Outcome weights per final stage, columns in the order of `RESOLVED_OUTCOMES`.
-const OUTCOME_WEIGHTS: [[f64; 6]; 5] = [
+/// Outcome weights per final stage, columns in the order of `RESOLVED_OUTCOMES`: paid_in_full,
+/// settled, partial, judgment, withdrawn, uncollectable.
+pub const OUTCOME_WEIGHTS: [[f64; 6]; 5] = [
     [44.0, 34.0, 8.0, 0.0, 7.0, 6.0],
     [24.0, 49.0, 12.0, 0.0, 6.0, 9.0],
     [18.0, 46.0, 15.0, 0.0, 7.0, 14.0],
@@ -156,7 +160,7 @@ const OUTCOME_WEIGHTS: [[f64; 6]; 5] = [
     [5.0, 29.0, 10.0, 33.0, 4.0, 20.0],
 ];
 /// Per debt-age bucket factors on the paid-in-full, settled and uncollectable weights.
-const OUTCOME_AGE_FACTORS: [[f64; 3]; 4] = [
+pub const OUTCOME_AGE_FACTORS: [[f64; 3]; 4] = [
     [1.0, 1.0, 0.8],
     [0.7, 1.1, 1.1],
     [0.35, 1.25, 1.6],

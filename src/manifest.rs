@@ -62,6 +62,7 @@ impl Manifest {
             "period_end": window.period.as_ref().map(|p| p.end.to_string()),
             "as_of": window.as_of.to_string(),
             "max_reject_rate": settings.max_reject_rate,
+            "lang": settings.lang.code(),
             "config": source.config_file.as_ref().map(|(path, sha)| serde_json::json!({"path": path, "sha256": sha})),
             "job": source.config,
         });
@@ -103,16 +104,26 @@ impl Manifest {
 
 /// `SOURCE_DATE_EPOCH` if set, else the as-of date at midnight UTC: never the clock.
 fn generated_at(window: &Window) -> anyhow::Result<String> {
+    let seconds = release_timestamp(window)?;
+    let time = chrono::DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| crate::error::usage("SOURCE_DATE_EPOCH out of range"))?;
+    Ok(time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// The release's timestamp in seconds since 1970: `SOURCE_DATE_EPOCH` if set, else the as-of
+/// date at midnight UTC. Every time written into a release comes from here.
+pub fn release_timestamp(window: &Window) -> anyhow::Result<i64> {
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let seconds: i64 = epoch
+        return epoch
             .trim()
             .parse()
-            .map_err(|_| crate::error::usage("SOURCE_DATE_EPOCH must be whole seconds"))?;
-        let time = chrono::DateTime::from_timestamp(seconds, 0)
-            .ok_or_else(|| crate::error::usage("SOURCE_DATE_EPOCH out of range"))?;
-        return Ok(time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            .map_err(|_| crate::error::usage("SOURCE_DATE_EPOCH must be whole seconds"));
     }
-    Ok(format!("{}T00:00:00Z", window.as_of.format("%Y-%m-%d")))
+    Ok(window
+        .as_of
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp())
 }
 
 /// Writes the manifest as pretty JSON with a final newline.

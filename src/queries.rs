@@ -5,10 +5,15 @@
 //! and chart. An unknown key, a missing required key or an unclassified result column is an
 //! error: a typo must never turn protection off.
 
+pub mod chart;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::datatypes::Schema;
+
 use crate::error::usage;
+pub use chart::{Chart, ChartKind};
 
 /// The built-in suite, compiled into the binary so `dispute-stats run` works anywhere.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -90,6 +95,10 @@ pub struct Query {
     pub title: String,
     /// One-paragraph description.
     pub description: String,
+    /// Title in Simplified Chinese (`title_zh`), if given.
+    pub title_zh: Option<String>,
+    /// Description in Simplified Chinese (`description_zh`), if given.
+    pub description_zh: Option<String>,
     /// What one row is.
     pub grain: String,
     /// Grouping columns.
@@ -104,8 +113,8 @@ pub struct Query {
     pub rates: Vec<Rate>,
     /// Statistic column → the column whose protection it follows.
     pub derived: BTreeMap<String, String>,
-    /// Chart request (free form, read by the HTML writer).
-    pub chart: Option<String>,
+    /// Charts the HTML page draws (empty for `none` or no `chart` key), see [`chart`].
+    pub chart: Vec<Chart>,
     /// Contract columns the report needs; it is skipped when the source lacks one.
     pub requires: Vec<String>,
     /// The SQL text (header included).
@@ -114,7 +123,9 @@ pub struct Query {
 
 const KEYS: &[&str] = &[
     "title",
+    "title_zh",
     "description",
+    "description_zh",
     "grain",
     "dimensions",
     "counts",
@@ -175,11 +186,18 @@ pub fn parse(name: &str, origin: &str, sql: &str) -> anyhow::Result<Query> {
     };
     let list = |key: &str| split_list(values.get(key).map_or("", String::as_str));
     let (amounts, amount_sources) = parse_amounts(&list("amounts"));
+    let optional = |key: &str| values.get(key).filter(|v| !v.is_empty()).cloned();
+    let chart = match values.get("chart") {
+        Some(text) => chart::parse(text).map_err(|e| usage(format!("`{origin}`: {e:#}")))?,
+        None => Vec::new(),
+    };
     let query = Query {
         name: name.to_string(),
         origin: origin.to_string(),
         title: required("title")?,
         description: required("description")?,
+        title_zh: optional("title_zh"),
+        description_zh: optional("description_zh"),
         grain: required("grain")?,
         dimensions: split_list(&required("dimensions")?),
         counts: list("counts"),
@@ -187,7 +205,7 @@ pub fn parse(name: &str, origin: &str, sql: &str) -> anyhow::Result<Query> {
         amount_sources,
         rates: parse_rates(origin, values.get("rates").map_or("", String::as_str))?,
         derived: parse_derived(origin, values.get("derived").map_or("", String::as_str))?,
-        chart: values.get("chart").cloned().filter(|c| !c.is_empty()),
+        chart,
         requires: list("requires"),
         sql: sql.to_string(),
     };
@@ -335,6 +353,25 @@ impl Query {
                 )));
             }
         }
+        for chart in &self.chart {
+            chart
+                .clone()
+                .resolve(result_columns)
+                .map_err(|e| usage(format!("`{}`: {e}", self.origin)))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every chart plots numbers where it needs them.
+    pub fn check_chart_types(&self, schema: &Schema) -> anyhow::Result<()> {
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        for chart in &self.chart {
+            let mut chart = chart.clone();
+            chart
+                .resolve(&columns)
+                .and_then(|()| chart.check_types(schema))
+                .map_err(|e| usage(format!("`{}`: {e}", self.origin)))?;
+        }
         Ok(())
     }
 }
@@ -461,6 +498,47 @@ mod tests {
         assert!(parse("By-Region", "x.sql", GOOD).is_err());
         let bad_rate = GOOD.replace("settled / resolved", "settled / cases_total");
         assert!(parse("r", "x.sql", &bad_rate).is_err());
+    }
+
+    #[test]
+    fn chinese_titles_and_charts_parse() {
+        let text = GOOD.replace(
+            "-- grain:",
+            "-- title_zh: 按地区\n-- description_zh: 按地区统计。\n-- chart: bar settlement_rate by region\n-- grain:",
+        );
+        let query = parse("by_region", "x.sql", &text).unwrap();
+        assert_eq!(query.title_zh.as_deref(), Some("按地区"));
+        assert_eq!(query.description_zh.as_deref(), Some("按地区统计。"));
+        assert_eq!(query.chart[0].kind, ChartKind::Bar);
+        let columns: Vec<String> = [
+            "region",
+            "cases",
+            "resolved",
+            "settled",
+            "settlement_rate",
+            "settlement_rate_low",
+            "settlement_rate_high",
+        ]
+        .map(String::from)
+        .to_vec();
+        query.check_columns(&columns).unwrap();
+        let wrong = text.replace("by region", "by channel");
+        let error = parse("r", "x.sql", &wrong)
+            .unwrap()
+            .check_columns(&columns)
+            .unwrap_err();
+        assert!(error.to_string().contains("names `channel`"), "{error}");
+        let pie = text.replace("-- chart: bar", "-- chart: pie");
+        let error = parse("r", "x.sql", &pie).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("unknown chart kind `pie`"),
+            "{error:#}"
+        );
+        let empty = text.replace("-- chart: bar settlement_rate by region", "-- chart:");
+        assert!(
+            parse("r", "x.sql", &empty).is_err(),
+            "an empty chart is `none`, spelled out"
+        );
     }
 
     #[test]

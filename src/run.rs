@@ -14,7 +14,8 @@ use crate::engine::{Engine, EngineOptions, Window};
 use crate::error::{data, usage};
 use crate::ingest::{self, Ingested, files, hex, parse};
 use crate::manifest::{self, Manifest};
-use crate::output::{self, Format, Table, markdown};
+use crate::output::labels::Lang;
+use crate::output::{self, Format, Summary, Table, html, markdown, xlsx};
 use crate::period::{self, Period};
 use crate::privacy::disclosure::{self, InnerCells, InnerRequest};
 use crate::queries::{self, Query};
@@ -33,6 +34,8 @@ pub struct RunSettings {
     pub out: PathBuf,
     /// Largest tolerated reject share.
     pub max_reject_rate: f64,
+    /// Language of the documents people read.
+    pub lang: Lang,
 }
 
 /// Where data comes from and how it is read.
@@ -116,6 +119,7 @@ impl RunSettings {
             no_builtin,
             out,
             max_reject_rate,
+            lang,
         } = args;
         let source = SourceSettings::resolve(source)?;
         let mut query_folders = queries.clone();
@@ -132,12 +136,22 @@ impl RunSettings {
         if !(0.0..=1.0).contains(&max_reject_rate) {
             return Err(usage("`--max-reject-rate` must be between 0 and 1"));
         }
+        let lang = match (lang, &source.config.run.lang) {
+            (Some(lang), _) => *lang,
+            (None, Some(text)) => Lang::parse(text).ok_or_else(|| {
+                usage(format!(
+                    "`run.lang`: `{text}` is not a supported language (use `en` or `zh`)"
+                ))
+            })?,
+            (None, None) => Lang::default(),
+        };
         Ok(RunSettings {
             source,
             query_folders,
             builtin: !no_builtin,
             out,
             max_reject_rate,
+            lang,
         })
     }
 }
@@ -265,14 +279,19 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     let inner = inner_cells(&engine, &tables, privacy).await?;
     let protected = disclosure::protect(tables, &inner, privacy)?;
     let mut staging = Staging::new(&settings.out, &name)?;
-    write_release(
-        &mut staging,
-        &protected.tables,
-        &ingested,
-        &window,
-        &skipped,
-        &name,
-    )?;
+    let summary = Summary {
+        release: &name,
+        period: window.period.as_ref(),
+        as_of: window.as_of,
+        read: ingested.counts.read,
+        accepted: ingested.counts.accepted,
+        rejected: ingested.rejects.len() as u64,
+        inputs: &ingested.inputs,
+        skipped: &skipped,
+        lang: settings.lang,
+        timestamp: manifest::release_timestamp(&window)?,
+    };
+    write_release(&mut staging, &protected.tables, &ingested, &summary)?;
     let manifest = Manifest::build(
         settings, &ingested, &window, &suite, &skipped, &protected, &staging,
     )?;
@@ -336,6 +355,7 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         query.check_columns(&columns)?;
         disclosure::check_query(query, &cases)?;
+        query.check_chart_types(&schema)?;
     }
     Ok(())
 }
@@ -419,9 +439,7 @@ fn write_release(
     staging: &mut Staging,
     tables: &[Table],
     ingested: &Ingested,
-    window: &Window,
-    skipped: &[(String, String)],
-    name: &str,
+    summary: &Summary,
 ) -> anyhow::Result<()> {
     for table in tables {
         for format in [Format::Csv, Format::Parquet, Format::Json] {
@@ -429,16 +447,9 @@ fn write_release(
             staging.write(&path, |out| format.write(out, &table.batch))?;
         }
     }
-    let as_of = window.as_of.format("%Y-%m-%d").to_string();
-    let summary = markdown::Summary {
-        release: name,
-        as_of: &as_of,
-        read: ingested.counts.read,
-        accepted: ingested.counts.accepted,
-        rejected: ingested.rejects.len() as u64,
-        skipped,
-    };
-    staging.write("report.md", |out| markdown::write(out, &summary, tables))?;
+    staging.write("report.md", |out| markdown::write(out, summary, tables))?;
+    staging.write("index.html", |out| html::write(out, summary, tables))?;
+    staging.write("workbook.xlsx", |out| xlsx::write(out, summary, tables))?;
     staging.write("rejects.csv", |out| write_rejects(out, ingested))
 }
 

@@ -236,7 +236,7 @@ impl KmAccumulator {
     }
 
     fn decode_into(&mut self, bytes: &[u8]) -> Result<()> {
-        if bytes.len() < 8 || (bytes.len() - 8) % 24 != 0 {
+        if bytes.len() < 8 || !(bytes.len() - 8).is_multiple_of(24) {
             return exec_err!("corrupt Kaplan-Meier state");
         }
         let word = |at: usize| -> [u8; 8] {
@@ -264,8 +264,8 @@ impl KmAccumulator {
         (!counts.is_empty()).then(|| KaplanMeier::from_counts(&counts, KM_LEVEL))
     }
 
-    fn curve(&self, km: Option<&KaplanMeier>) -> Result<ScalarValue> {
-        let rows = km.map_or(&[][..], KaplanMeier::rows);
+    fn curve(&self, km: &KaplanMeier) -> Result<ScalarValue> {
+        let rows = km.rows();
         let floats = |f: fn(&crate::stats::km::KmRow) -> f64| -> ArrayRef {
             Arc::new(rows.iter().map(f).collect::<Float64Array>())
         };
@@ -313,7 +313,9 @@ impl Accumulator for KmAccumulator {
             let Some(parameters) = parameters.as_any().downcast_ref::<Float64Array>() else {
                 return exec_err!("the third argument of a KM function must be DOUBLE");
             };
-            if let Some(value) = parameters.iter().flatten().next() {
+            // Every row is checked: a parameter that varies within a group is an error, not
+            // silently the first row's value.
+            for value in parameters.iter().flatten() {
                 self.set_parameter(value)?;
             }
         }
@@ -331,12 +333,15 @@ impl Accumulator for KmAccumulator {
         let km = self.estimate();
         let parameter = self.parameter.unwrap_or(f64::NAN);
         let float = |value: Option<f64>| Ok(ScalarValue::Float64(value));
+        // Like SQL's own aggregates, no usable row gives NULL. A NULL third argument gives NULL
+        // too: as NaN it makes every statistic undefined, and the flag is tested for it.
         match (self.statistic, km.as_ref()) {
-            (Statistic::Curve, km) => self.curve(km),
-            (Statistic::Reached, None) => Ok(ScalarValue::Boolean(None)),
-            (Statistic::Reached, Some(km)) => Ok(ScalarValue::Boolean(Some(
-                km.quantile(parameter).time.is_some(),
-            ))),
+            (Statistic::Curve, None) => ScalarValue::try_from(curve_type()),
+            (Statistic::Curve, Some(km)) => self.curve(km),
+            (Statistic::Reached, Some(km)) if self.parameter.is_some() => Ok(ScalarValue::Boolean(
+                Some(km.quantile(parameter).time.is_some()),
+            )),
+            (Statistic::Reached, _) => Ok(ScalarValue::Boolean(None)),
             (_, None) => float(None),
             (Statistic::Quantile(p), Some(km)) => float(part(km.quantile(parameter), p)),
             (Statistic::Survival(p), Some(km)) => {

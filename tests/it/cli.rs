@@ -147,3 +147,20 @@ fn json_logs_on_request() {
     let record: serde_json::Value = serde_json::from_str(first).expect("JSON log line");
     assert_eq!(record["level"], "INFO");
 }
+
+#[test]
+fn the_bundled_sample_is_the_generator_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cases.csv");
+    binary()
+        .args(["generate", "--cases", "20000", "--seed", "7", "--out"])
+        .arg(&path)
+        .assert()
+        .success();
+    let generated = std::fs::read(&path).unwrap();
+    let bundled = std::fs::read(crate::support::root().join("examples/sample/cases.csv")).unwrap();
+    assert!(
+        generated == bundled,
+        "examples/sample/cases.csv must be regenerated"
+    );
+}
