@@ -13,10 +13,11 @@
 //! problems: its rows are disjoint cells plus a virtual total that is assumed published (other
 //! tables usually give it away), so a single suppressed row is never left alone.
 //!
-//! Suppressions only grow, so the problems are solved again until none changes (a row
-//! suppressed for the case counts takes all its cells into the other problems). At the fixed
-//! point every suppressed cell was a protected cell of its problem's last solve, so each passes
-//! [`is_protected`](crate::privacy::suppression::is_protected). Singletons (a cell of one case,
+//! Suppressions only grow, so a problem is solved again whenever more of its cells have been
+//! suppressed since its last solve (a row suppressed for the case counts takes its cells into
+//! the other problems), until none changes. At the fixed point every problem's suppressed
+//! cells are exactly a pattern its last solve protected (primary cells plus the partners it
+//! chose), so each passes [`is_protected`](crate::privacy::suppression::is_protected). Singletons (a cell of one case,
 //! or a count of 1, whose case knows the value) get the treatment suggested in the suppression
 //! module: the problem is solved once more with that cell (and its copies) taken as published,
 //! so the case cannot recompute the other suppressed cells either.
@@ -132,15 +133,16 @@ fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
 /// Runs secondary suppression over every problem until nothing changes.
 pub fn secondary(sheets: &mut [Sheet], inner: &InnerCells) {
     let problems = problems(sheets, inner);
-    // The suppressions each problem was last solved with; a solve that adds nothing settles it.
-    let mut solved: Vec<Vec<bool>> = vec![Vec::new(); problems.len()];
+    // Per problem, the suppressions known to be protected: a problem is solved again only when
+    // other problems (or whole rows) have suppressed more of its cells since.
+    let mut settled: Vec<Vec<bool>> = vec![Vec::new(); problems.len()];
     loop {
         let mut changed = false;
-        for (problem, last) in problems.iter().zip(&mut solved) {
+        for (problem, last) in problems.iter().zip(&mut settled) {
             let now = suppressed(sheets, problem);
             if now != *last {
-                changed |= solve(sheets, problem, &now);
-                *last = now;
+                *last = solve(sheets, problem, now);
+                changed = true;
             }
         }
         if !changed {
@@ -158,27 +160,26 @@ fn suppressed(sheets: &[Sheet], problem: &Problem) -> Vec<bool> {
         .collect()
 }
 
-/// Solves one problem with the `primary` suppressions; true if a cell was added.
-fn solve(sheets: &mut [Sheet], problem: &Problem, primary: &[bool]) -> bool {
+/// Protects the `primary` suppressions of one problem and returns the protected pattern: the
+/// primary cells plus the secondary ones chosen (suppressing a row's case count may empty more
+/// of the row; the caller then solves again).
+fn solve(sheets: &mut [Sheet], problem: &Problem, primary: Vec<bool>) -> Vec<bool> {
     if !primary.contains(&true) {
-        return false;
+        return primary;
     }
     let priority = &problem.priority;
-    let mut changed = apply(
-        sheets,
-        problem,
-        secondary_suppression(problem.n_inner, &problem.cells, primary, priority),
-    );
-    let primary = suppressed(sheets, problem);
-    let singletons: Vec<usize> = (0..primary.len())
-        .filter(|&s| primary[s] && is_singleton(sheets, problem, s))
+    let mut pattern = primary;
+    let chosen = secondary_suppression(problem.n_inner, &problem.cells, &pattern, priority);
+    apply(sheets, problem, &mut pattern, chosen);
+    let singletons: Vec<usize> = (0..pattern.len())
+        .filter(|&s| pattern[s] && is_singleton(sheets, problem, s))
         .collect();
     for s in singletons {
         // The case knows its cell, and every copy of it in this problem.
         let copies: Vec<usize> = (0..problem.cells.len())
             .filter(|&j| problem.cells[j] == problem.cells[s])
             .collect();
-        let mut known = primary.clone();
+        let mut known = pattern.clone();
         let mut first = priority.clone();
         for &j in &copies {
             known[j] = false;
@@ -186,9 +187,9 @@ fn solve(sheets: &mut [Sheet], problem: &Problem, primary: &[bool]) -> bool {
         }
         let mut extra = secondary_suppression(problem.n_inner, &problem.cells, &known, &first);
         extra.retain(|j| !copies.contains(j));
-        changed |= apply(sheets, problem, extra);
+        apply(sheets, problem, &mut pattern, extra);
     }
-    changed
+    pattern
 }
 
 /// A cell whose value one case knows: one case in the row, or a count of 1.
@@ -201,13 +202,13 @@ fn is_singleton(sheets: &[Sheet], problem: &Problem, cell: usize) -> bool {
     sheet.cases(c.row) == 1.0 || (measure.kind == Kind::Count && measure.values[c.row] == Some(1.0))
 }
 
-/// Suppresses the given cells of a problem as secondary; true if anything changed.
-fn apply(sheets: &mut [Sheet], problem: &Problem, cells: Vec<usize>) -> bool {
-    let mut changed = false;
+/// Suppresses the given cells of a problem as secondary and marks them in `pattern`.
+fn apply(sheets: &mut [Sheet], problem: &Problem, pattern: &mut [bool], cells: Vec<usize>) {
+    // The virtual total of an unlinked table stays known whatever the solver says.
     for j in cells {
         if let Some(c) = problem.refs[j] {
-            changed |= sheets[c.sheet].suppress(c.measure, c.row, Rule::Secondary);
+            pattern[j] = true;
+            sheets[c.sheet].suppress(c.measure, c.row, Rule::Secondary);
         }
     }
-    changed
 }

@@ -123,12 +123,14 @@ impl Sheet {
             (0..self.rows).all(|r| values[r] == Some(cases[range(r)].iter().sum::<f64>()))
         })?;
         let supports = (0..self.rows)
-            .map(|r| {
-                let mut union: CellSupport =
-                    self.cover[range(r)].iter().flatten().copied().collect();
-                union.sort_unstable();
-                union.dedup();
-                union
+            .map(|r| match &self.cover[range(r)] {
+                [single] => single.clone(),
+                rows => {
+                    let mut union: CellSupport = rows.concat();
+                    union.sort_unstable();
+                    union.dedup();
+                    union
+                }
             })
             .collect();
         Some(supports)
