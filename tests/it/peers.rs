@@ -73,7 +73,25 @@ fn compare_with_duckdb(input: &Path, as_of: &str) {
             let our_row = our_rows
                 .get(key)
                 .unwrap_or_else(|| panic!("{name}: no row `{key}`"));
+            // Cells disclosure control emptied are flagged in `suppressed`; every other cell
+            // must equal the peer's.
+            let flags = our_header
+                .iter()
+                .position(|c| c == "suppressed")
+                .map_or("", |i| our_row[i].as_str());
+            let hidden = |column: &str| {
+                flags.split(';').any(|item| {
+                    let name = item.split(':').next().unwrap_or_default();
+                    name == "*" || name == column
+                })
+            };
             for (column, theirs) in peer_header.iter().zip(peer_row) {
+                if hidden(column) {
+                    assert!(
+                        our_row[our_header.iter().position(|c| c == column).unwrap()].is_empty()
+                    );
+                    continue;
+                }
                 let index = our_header.iter().position(|c| c == column).unwrap();
                 assert!(
                     same_number(&our_row[index], theirs),
