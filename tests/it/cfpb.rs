@@ -32,6 +32,25 @@ fn cfpb_sample_reproduces_the_reference_figures() {
         text("suppressed"),
         "monetary_relief:threshold;monetary_relief_rate:threshold"
     );
+    // The unpublished figure itself, through the analysts' `sql` command on the same config.
+    let output = crate::support::binary()
+        .args([
+            "sql",
+            "SELECT ratio(count(*) FILTER (WHERE response = 'Closed with monetary relief'), \
+             count(*) FILTER (WHERE response LIKE 'Closed%')) AS share FROM cases",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let share: f64 = stdout.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(format!("{:.2}", share * 100.0), "0.25");
     // The built-in overview agrees: settled + paid in full over resolved is the relief rate.
     let overview = read_csv(&release.join("tables/overview.csv"));
     let resolved = overview[0].iter().position(|c| c == "resolved").unwrap();
