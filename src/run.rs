@@ -419,11 +419,10 @@ async fn run_suite(
             ));
             continue;
         }
-        let batches = engine
+        let (schema, batches) = engine
             .run(query)
             .await
             .with_context(|| format!("report `{}`", query.name))?;
-        let schema = engine.plan(query).await?;
         tables.push(Table {
             query: query.clone(),
             batch: output::normalize(&batches, &schema)?,

@@ -124,10 +124,11 @@ impl Engine {
         partitions
     }
 
-    /// Runs one report and returns its rows.
-    pub async fn run(&self, query: &Query) -> anyhow::Result<Vec<RecordBatch>> {
+    /// Runs one report and returns its result schema and rows.
+    pub async fn run(&self, query: &Query) -> anyhow::Result<(SchemaRef, Vec<RecordBatch>)> {
         let frame = self.ctx.sql(&query.sql).await?;
-        Ok(frame.collect().await?)
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        Ok((schema, frame.collect().await?))
     }
 
     /// Plans one report without running it and returns its result schema.

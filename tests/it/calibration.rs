@@ -213,11 +213,11 @@ async fn publish(seed: u64, file: &Path, suite: &[Query]) -> Published {
         },
     };
     let (engine, _, _) = prepare(&source).await.expect("ingested");
-    let overview = engine
+    let (_, overview) = engine
         .run(report(suite, "overview"))
         .await
         .expect("overview");
-    let times = engine
+    let (_, times) = engine
         .run(report(suite, "resolution_time"))
         .await
         .expect("resolution_time");
