@@ -74,7 +74,9 @@ pub struct Table {
     pub notes: Vec<String>,
 }
 
-/// Concatenates a query's batches into one and decodes dictionary columns to plain text.
+/// Concatenates a query's batches into one and decodes dictionary and string-view columns to
+/// plain text, so published types do not depend on how the engine computed them (a cluster
+/// session plans `VARCHAR` as `Utf8`, a local one as `Utf8View`).
 pub fn normalize(batches: &[RecordBatch], schema: &Arc<Schema>) -> anyhow::Result<RecordBatch> {
     let batch = concat_batches(schema, batches)?;
     let mut fields = Vec::new();
@@ -83,6 +85,9 @@ pub fn normalize(batches: &[RecordBatch], schema: &Arc<Schema>) -> anyhow::Resul
         if let DataType::Dictionary(_, value) = field.data_type() {
             fields.push(Field::new(field.name(), value.as_ref().clone(), true));
             columns.push(cast(column, value)?);
+        } else if field.data_type() == &DataType::Utf8View {
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(cast(column, &DataType::Utf8)?);
         } else {
             fields.push(field.as_ref().clone().with_nullable(true));
             columns.push(column.clone());
