@@ -43,6 +43,12 @@ pub enum Command {
     Sql(SqlArgs),
     /// Write synthetic contract-shaped cases.
     Generate(GenerateArgs),
+    /// Start a Ballista scheduler that knows the project's SQL functions.
+    #[cfg(feature = "distributed")]
+    Scheduler(crate::cluster::SchedulerArgs),
+    /// Start a Ballista executor that knows the project's SQL functions.
+    #[cfg(feature = "distributed")]
+    Executor(crate::cluster::ExecutorArgs),
 }
 
 /// Where the data comes from and how it is mapped.
@@ -63,6 +69,9 @@ pub struct SourceArgs {
     /// Memory budget for query execution, e.g. `2GiB`, `512MiB` (default: a quarter of RAM, at most 4GiB).
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Where the reports run.
+    #[command(flatten)]
+    pub cluster: crate::cluster::ClusterArgs,
 }
 
 /// Which reports make up the suite.

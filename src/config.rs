@@ -152,6 +152,13 @@ pub struct RunConfig {
     pub max_reject_rate: Option<f64>,
     /// Report language (`en` or `zh`).
     pub lang: Option<String>,
+    /// Ballista scheduler to run the reports on, `df://HOST:PORT` (feature `distributed`).
+    /// Where a release was computed is not part of it: not recorded in the manifest.
+    #[serde(default, skip_serializing)]
+    pub engine: Option<String>,
+    /// Folder every executor reads at the same path, for the cases staged for the cluster.
+    #[serde(default, skip_serializing)]
+    pub cluster_storage: Option<PathBuf>,
 }
 
 impl JobConfig {

@@ -4,6 +4,7 @@
 //! [`queries`] → [`privacy::disclosure`] → [`output`] writers → [`release`].
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod contract;

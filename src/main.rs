@@ -53,6 +53,10 @@ async fn execute(command: &Command) -> anyhow::Result<()> {
             let rows = commands::generate_cases(args)?;
             tracing::info!(rows, path = %args.out.display(), "cases generated");
         }
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => dispute_stats::cluster::scheduler(args).await?,
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => dispute_stats::cluster::executor(args).await?,
     }
     stdout.flush()?;
     Ok(())

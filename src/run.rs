@@ -64,6 +64,7 @@ impl SourceSettings {
             period,
             as_of,
             memory_limit,
+            cluster,
         } = args;
         let (job, config_file) = match config {
             Some(path) => {
@@ -88,6 +89,7 @@ impl SourceSettings {
         if let Some(text) = memory_limit {
             engine.memory_limit = parse_bytes(text)?;
         }
+        engine.cluster = crate::cluster::resolve(cluster, &job.run)?;
         Ok(SourceSettings {
             config: job,
             config_file,
@@ -225,6 +227,7 @@ pub struct RunSummary {
 
 /// Ingests the source, refuses identifiable input, and returns the engine with `cases`.
 pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingested, Window)> {
+    let engine = Engine::open(&source.engine).await?;
     let inputs = files::list(&source.inputs)?;
     let bar = progress("reading");
     let mut ingested = ingest::ingest(&inputs, &source.config, &bar)?;
@@ -234,7 +237,6 @@ pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingeste
         as_of: source.as_of(&ingested)?,
         period: source.period.clone(),
     };
-    let engine = Engine::new(&source.engine)?;
     let batches = std::mem::take(&mut ingested.batches);
     engine
         .register_cases(ingested.schema.clone(), batches, &window)

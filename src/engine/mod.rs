@@ -4,6 +4,7 @@
 //! The session is the only thing that executes queries; nothing else assumes in-process
 //! execution, so the same session can later be a cluster session.
 
+pub mod cluster;
 pub mod functions;
 pub mod survival;
 
@@ -32,6 +33,8 @@ pub struct EngineOptions {
     pub spill_dir: Option<PathBuf>,
     /// Parallelism (partitions).
     pub partitions: usize,
+    /// The cluster to run on (`--engine df://…`); `None` runs in this process.
+    pub cluster: Option<cluster::ClusterOptions>,
 }
 
 /// A quarter of the machine's memory, between 512 MiB and 4 GiB (2 GiB when unknown).
@@ -52,6 +55,7 @@ impl Default for EngineOptions {
             memory_limit: default_memory_limit(),
             spill_dir: None,
             partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            cluster: None,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct Window {
 pub struct Engine {
     ctx: SessionContext,
     partitions: usize,
+    /// Set when the session runs on a cluster.
+    remote: Option<cluster::Remote>,
 }
 
 impl Engine {
@@ -88,7 +94,11 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         functions::register(&ctx);
-        Ok(Engine { ctx, partitions })
+        Ok(Engine {
+            ctx,
+            partitions,
+            remote: None,
+        })
     }
 
     /// The underlying session (for ad-hoc SQL).
@@ -103,6 +113,11 @@ impl Engine {
         batches: Vec<RecordBatch>,
         window: &Window,
     ) -> anyhow::Result<u64> {
+        if let Some(remote) = &self.remote {
+            return remote
+                .register_cases(&self.ctx, schema, batches, window)
+                .await;
+        }
         let input = MemTable::try_new(schema.clone(), self.spread(batches))?;
         self.ctx.register_table("cases_input", Arc::new(input))?;
         let derived = self.ctx.sql(&cases_sql(&schema, window)).await?;
@@ -144,7 +159,8 @@ fn date_literal(date: NaiveDate) -> String {
     format!("DATE '{}'", date.format("%Y-%m-%d"))
 }
 
-/// The `params` table: one row with the window, for queries that need it.
+/// The `params` table: one row with the window, for queries that need it. A view over
+/// literals, so that it travels inside every plan (a cluster cannot read in-memory tables).
 fn params_sql(window: &Window) -> String {
     let null = || "CAST(NULL AS DATE)".to_string();
     let period = window.period.as_ref();
@@ -157,7 +173,7 @@ fn params_sql(window: &Window) -> String {
     });
     let label = period.map_or("all".to_string(), |p| p.label.clone());
     format!(
-        "CREATE TABLE params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, \
+        "CREATE VIEW params AS SELECT {} AS as_of, {start} AS period_start, {end} AS period_end, \
          {previous_start} AS previous_start, {previous_end} AS previous_end, '{label}' AS period",
         date_literal(window.as_of)
     )

@@ -3,6 +3,8 @@
 mod calibration;
 mod cfpb;
 mod cli;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod functions;
 mod ingest;
 mod metrics;
