@@ -26,23 +26,33 @@ pub struct ClusterArgs {
     #[cfg(feature = "distributed")]
     #[arg(long, value_name = "DIR", requires = "engine")]
     pub cluster_storage: Option<PathBuf>,
+    /// Partitions a report is split into on the cluster; about the executors' task slots in
+    /// total [default: the number of CPU cores here].
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "N", requires = "engine", value_parser = clap::value_parser!(u16).range(1..))]
+    pub cluster_partitions: Option<u16>,
 }
 
 impl ClusterArgs {
     #[cfg(feature = "distributed")]
-    fn flags(&self) -> (Option<String>, Option<PathBuf>) {
-        (self.engine.clone(), self.cluster_storage.clone())
+    fn flags(&self) -> (Option<String>, Option<PathBuf>, Option<usize>) {
+        (
+            self.engine.clone(),
+            self.cluster_storage.clone(),
+            self.cluster_partitions.map(usize::from),
+        )
     }
 
     #[cfg(not(feature = "distributed"))]
-    fn flags(&self) -> (Option<String>, Option<PathBuf>) {
-        (None, None)
+    fn flags(&self) -> (Option<String>, Option<PathBuf>, Option<usize>) {
+        (None, None, None)
     }
 }
 
-/// The cluster to run on, from flags, else the config's `[run] engine` / `cluster_storage`.
+/// The cluster to run on, from flags, else the config's `[run] engine`, `cluster_storage` and
+/// `cluster_partitions`.
 pub fn resolve(args: &ClusterArgs, run: &RunConfig) -> anyhow::Result<Option<ClusterOptions>> {
-    let (engine, storage) = args.flags();
+    let (engine, storage, partitions) = args.flags();
     let Some(address) = engine.or_else(|| run.engine.clone()) else {
         return Ok(None);
     };
@@ -51,7 +61,12 @@ pub fn resolve(args: &ClusterArgs, run: &RunConfig) -> anyhow::Result<Option<Clu
             "`run.engine = \"{address}\"`: this build cannot run on a cluster (build with `--features distributed`)"
         )));
     }
-    let options = ClusterOptions::parse(&address, storage.or_else(|| run.cluster_storage.clone()))?;
+    let mut options =
+        ClusterOptions::parse(&address, storage.or_else(|| run.cluster_storage.clone()))?;
+    options.partitions = match partitions.or(run.cluster_partitions) {
+        Some(0) => return Err(usage("`run.cluster_partitions` must be at least 1")),
+        other => other,
+    };
     if options.storage.is_none() && !options.is_loopback() {
         return Err(usage(format!(
             "`--engine {address}` is not on this machine: give `--cluster-storage DIR` (or `run.cluster_storage`), a folder every executor reads at the same path"

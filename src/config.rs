@@ -159,6 +159,9 @@ pub struct RunConfig {
     /// Folder every executor reads at the same path, for the cases staged for the cluster.
     #[serde(default, skip_serializing)]
     pub cluster_storage: Option<PathBuf>,
+    /// Partitions a report is split into on the cluster.
+    #[serde(default, skip_serializing)]
+    pub cluster_partitions: Option<usize>,
 }
 
 impl JobConfig {

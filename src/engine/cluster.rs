@@ -30,6 +30,8 @@ pub struct ClusterOptions {
     /// removes it when done. `None`: the system's temporary folder (a scheduler on this machine
     /// only).
     pub storage: Option<PathBuf>,
+    /// Partitions a report is split into on the cluster; `None`: as in a local run.
+    pub partitions: Option<usize>,
 }
 
 impl ClusterOptions {
@@ -66,6 +68,7 @@ impl ClusterOptions {
             host: host.to_string(),
             port,
             storage,
+            partitions: None,
         })
     }
 
@@ -187,7 +190,7 @@ mod remote {
         cluster: &ClusterOptions,
     ) -> anyhow::Result<Engine> {
         reach(cluster).await?;
-        let partitions = options.partitions.max(1);
+        let partitions = cluster.partitions.unwrap_or(options.partitions).max(1);
         let config = SessionConfig::new_with_ballista()
             .with_target_partitions(partitions)
             .with_information_schema(true);

@@ -212,11 +212,14 @@ fn cluster_release_is_byte_identical_to_local() {
     let local = run_ok(&dir.path().join("local"), &common);
     let mut remote_args = common.to_vec();
     let storage_arg = storage.display().to_string();
+    // A partition count other than the local run's: results must not depend on it.
     remote_args.extend([
         "--engine",
         &cluster.address,
         "--cluster-storage",
         &storage_arg,
+        "--cluster-partitions",
+        "5",
     ]);
     let output = binary()
         .arg("run")
