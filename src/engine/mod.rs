@@ -5,6 +5,7 @@
 //! execution, so the same session can later be a cluster session.
 
 pub mod functions;
+pub mod ratio;
 pub mod survival;
 
 use std::path::PathBuf;
