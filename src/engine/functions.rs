@@ -164,6 +164,7 @@ pub fn register(ctx: &SessionContext) {
     for function in super::survival::aggregate_functions()
         .into_iter()
         .chain(super::ratio::aggregate_functions())
+        .chain([super::top::aggregate_function()])
     {
         ctx.register_udaf(function);
     }

@@ -7,6 +7,7 @@
 pub mod functions;
 pub mod ratio;
 pub mod survival;
+pub mod top;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -261,13 +261,20 @@ impl Accumulator for RatioAccumulator {
                 }
                 let (y, x) = (y.value(row), x.value(row));
                 n += 1;
-                let terms = [
-                    Some(y),
-                    Some(x),
-                    y.checked_mul(y),
-                    x.checked_mul(y),
-                    x.checked_mul(x),
-                ];
+                let terms = match (i64::try_from(y), i64::try_from(x)) {
+                    // The usual case: a product of two 64-bit values cannot overflow 128 bits.
+                    (Ok(a), Ok(b)) => {
+                        let (a, b) = (i128::from(a), i128::from(b));
+                        [Some(y), Some(x), Some(a * a), Some(b * a), Some(b * b)]
+                    }
+                    _ => [
+                        Some(y),
+                        Some(x),
+                        y.checked_mul(y),
+                        x.checked_mul(y),
+                        x.checked_mul(x),
+                    ],
+                };
                 for (sum, term) in s.iter_mut().zip(terms) {
                     *sum = checked(sum.checked_add(checked(term)?))?;
                 }

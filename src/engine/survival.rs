@@ -315,8 +315,16 @@ impl Accumulator for KmAccumulator {
             };
             // Every row is checked: a parameter that varies within a group is an error, not
             // silently the first row's value.
-            for value in parameters.iter().flatten() {
-                self.set_parameter(value)?;
+            if let Some(first) = parameters.iter().flatten().next() {
+                let bits = first.to_bits();
+                if parameters.null_count() > 0
+                    || parameters.values().iter().any(|v| v.to_bits() != bits)
+                {
+                    for value in parameters.iter().flatten() {
+                        self.set_parameter(value)?;
+                    }
+                }
+                self.set_parameter(first)?;
             }
         }
         for row in 0..times.len() {
