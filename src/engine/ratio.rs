@@ -212,6 +212,32 @@ impl Sums {
     }
 }
 
+/// Exact sums of (y, x) pairs of DECIMAL raw values.
+fn exact_sums(pairs: impl Iterator<Item = (i128, i128)>) -> Result<Sums> {
+    let (mut n, mut s) = (0u64, [0i128; 5]);
+    for (y, x) in pairs {
+        n += 1;
+        let terms = match (i64::try_from(y), i64::try_from(x)) {
+            // The usual case: a product of two 64-bit values cannot overflow 128 bits.
+            (Ok(a), Ok(b)) => {
+                let (a, b) = (i128::from(a), i128::from(b));
+                [Some(y), Some(x), Some(a * a), Some(b * a), Some(b * b)]
+            }
+            _ => [
+                Some(y),
+                Some(x),
+                y.checked_mul(y),
+                x.checked_mul(y),
+                x.checked_mul(x),
+            ],
+        };
+        for (sum, term) in s.iter_mut().zip(terms) {
+            *sum = checked(sum.checked_add(checked(term)?))?;
+        }
+    }
+    Ok(Sums::Exact { n, s })
+}
+
 fn checked(value: Option<i128>) -> Result<i128> {
     match value {
         Some(v) => Ok(v),
@@ -254,32 +280,15 @@ impl Accumulator for RatioAccumulator {
             values[0].as_any().downcast_ref::<Decimal128Array>(),
             values[1].as_any().downcast_ref::<Decimal128Array>(),
         ) {
-            let (mut n, mut s) = (0u64, [0i128; 5]);
-            for row in 0..y.len() {
-                if y.is_null(row) || x.is_null(row) {
-                    continue;
-                }
-                let (y, x) = (y.value(row), x.value(row));
-                n += 1;
-                let terms = match (i64::try_from(y), i64::try_from(x)) {
-                    // The usual case: a product of two 64-bit values cannot overflow 128 bits.
-                    (Ok(a), Ok(b)) => {
-                        let (a, b) = (i128::from(a), i128::from(b));
-                        [Some(y), Some(x), Some(a * a), Some(b * a), Some(b * b)]
-                    }
-                    _ => [
-                        Some(y),
-                        Some(x),
-                        y.checked_mul(y),
-                        x.checked_mul(y),
-                        x.checked_mul(x),
-                    ],
-                };
-                for (sum, term) in s.iter_mut().zip(terms) {
-                    *sum = checked(sum.checked_add(checked(term)?))?;
-                }
+            if y.null_count() == 0 && x.null_count() == 0 {
+                exact_sums(y.values().iter().copied().zip(x.values().iter().copied()))?
+            } else {
+                exact_sums(
+                    (0..y.len())
+                        .filter(|&row| y.is_valid(row) && x.is_valid(row))
+                        .map(|row| (y.value(row), x.value(row))),
+                )?
             }
-            Sums::Exact { n, s }
         } else if let (Some(y), Some(x)) = (
             values[0].as_any().downcast_ref::<Float64Array>(),
             values[1].as_any().downcast_ref::<Float64Array>(),
