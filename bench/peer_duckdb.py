@@ -45,10 +45,21 @@ for name, dim in DIMENSIONS.items():
       WITH g AS (
         SELECT {select} count(*) AS cases, count(*) FILTER (WHERE resolved) AS resolved,
           count(*) FILTER (WHERE settled) AS settled,
-          sum(amount_claimed) AS amount_claimed, sum(amount_recovered) AS amount_recovered
+          sum(amount_claimed) AS amount_claimed, sum(amount_recovered) AS amount_recovered,
+          count(*) FILTER (WHERE amount_claimed IS NOT NULL AND amount_recovered IS NOT NULL) AS n,
+          sum(amount_recovered::DOUBLE * amount_recovered) AS syy,
+          sum(amount_recovered::DOUBLE * amount_claimed) AS sxy,
+          sum(amount_claimed::DOUBLE * amount_claimed) AS sxx
         FROM cases {group}
+      ), r AS (
+        SELECT *, amount_recovered / nullif(amount_claimed, 0) AS recovery_rate,
+          -- delta-method standard error of a ratio of sums
+          sqrt(n / (n - 1) * greatest(syy - 2 * (amount_recovered / amount_claimed) * sxy
+            + (amount_recovered / amount_claimed)^2 * sxx, 0)) / amount_claimed AS recovery_se
+        FROM g
       )
-      SELECT *, settled / nullif(resolved, 0) AS settlement_rate,
+      SELECT * EXCLUDE (n, syy, sxy, sxx, recovery_rate, recovery_se),
+        settled / nullif(resolved, 0) AS settlement_rate,
         -- Wilson score interval, 95%
         (settled / resolved + 1.959963984540054^2 / (2 * resolved)
           - 1.959963984540054 * sqrt(settled / resolved * (1 - settled / resolved) / resolved
@@ -56,8 +67,10 @@ for name, dim in DIMENSIONS.items():
         (settled / resolved + 1.959963984540054^2 / (2 * resolved)
           + 1.959963984540054 * sqrt(settled / resolved * (1 - settled / resolved) / resolved
           + 1.959963984540054^2 / (4 * resolved^2))) / (1 + 1.959963984540054^2 / resolved) AS settlement_rate_high,
-        amount_recovered / nullif(amount_claimed, 0) AS recovery_rate
-      FROM g
+        recovery_rate,
+        recovery_rate - 1.959963984540054 * recovery_se AS recovery_rate_low,
+        recovery_rate + 1.959963984540054 * recovery_se AS recovery_rate_high
+      FROM r
     ) TO '{out / (name + ".csv")}' (HEADER)
     """)
 

@@ -7,7 +7,7 @@
 -- counts: cases, resolved, settled
 -- amounts: amount_claimed, amount_recovered
 -- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
--- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate; recovery_rate_low, recovery_rate_high <- recovery_rate
 -- chart: line settlement_rate by opened_month
 WITH grouped AS (
   SELECT opened_month,
@@ -15,7 +15,9 @@ WITH grouped AS (
     count(*) FILTER (WHERE resolved) AS resolved,
     count(*) FILTER (WHERE settled) AS settled,
     sum(amount_claimed) AS amount_claimed,
-    sum(amount_recovered) AS amount_recovered
+    sum(amount_recovered) AS amount_recovered,
+    ratio_of_sums_low(amount_recovered, amount_claimed) AS recovery_low,
+    ratio_of_sums_high(amount_recovered, amount_claimed) AS recovery_high
   FROM cases
   WHERE opened_month IS NOT NULL
   GROUP BY opened_month
@@ -25,6 +27,8 @@ SELECT opened_month, cases, resolved, settled,
   wilson_low(settled, resolved) AS settlement_rate_low,
   wilson_high(settled, resolved) AS settlement_rate_high,
   amount_claimed, amount_recovered,
-  ratio(amount_recovered, amount_claimed) AS recovery_rate
+  ratio(amount_recovered, amount_claimed) AS recovery_rate,
+  recovery_low AS recovery_rate_low,
+  recovery_high AS recovery_rate_high
 FROM grouped
 ORDER BY opened_month

@@ -6,7 +6,7 @@
 -- dimensions: none
 -- counts: opened_in_period, resolved_in_period, open_at_as_of, backlog_over_180_days
 -- rates: clearance_rate = resolved_in_period / opened_in_period
--- derived: backlog_median_age_days <- open_at_as_of
+-- derived: clearance_rate_low, clearance_rate_high <- clearance_rate; backlog_median_age_days <- open_at_as_of
 -- chart: none
 WITH flagged AS (
   SELECT c.*,
@@ -18,6 +18,8 @@ SELECT
   count(*) FILTER (WHERE in_period) AS opened_in_period,
   count(*) FILTER (WHERE resolved_in_window) AS resolved_in_period,
   ratio(count(*) FILTER (WHERE resolved_in_window), count(*) FILTER (WHERE in_period)) AS clearance_rate,
+  poisson_ratio_low(count(*) FILTER (WHERE resolved_in_window), count(*) FILTER (WHERE in_period)) AS clearance_rate_low,
+  poisson_ratio_high(count(*) FILTER (WHERE resolved_in_window), count(*) FILTER (WHERE in_period)) AS clearance_rate_high,
   count(*) FILTER (WHERE NOT resolved) AS open_at_as_of,
   count(*) FILTER (WHERE NOT resolved AND duration_days > 180) AS backlog_over_180_days,
   median(CAST(duration_days AS DOUBLE)) FILTER (WHERE NOT resolved) AS backlog_median_age_days

@@ -7,7 +7,7 @@
 -- counts: reached, cases, resolved, settled
 -- amounts: amount_claimed, amount_recovered
 -- rates: settlement_rate = settled / resolved, recovery_rate = amount_recovered / amount_claimed
--- derived: settlement_rate_low, settlement_rate_high <- settlement_rate
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate; recovery_rate_low, recovery_rate_high <- recovery_rate
 -- chart: funnel reached by stage
 -- requires: stage
 WITH per_stage AS (
@@ -18,7 +18,9 @@ WITH per_stage AS (
     count(*) FILTER (WHERE resolved) AS resolved,
     count(*) FILTER (WHERE settled) AS settled,
     sum(amount_claimed) AS amount_claimed,
-    sum(amount_recovered) AS amount_recovered
+    sum(amount_recovered) AS amount_recovered,
+    ratio_of_sums_low(amount_recovered, amount_claimed) AS recovery_low,
+    ratio_of_sums_high(amount_recovered, amount_claimed) AS recovery_high
   FROM cases
   WHERE stage IS NOT NULL
   GROUP BY stage
@@ -30,6 +32,8 @@ SELECT stage,
   wilson_low(settled, resolved) AS settlement_rate_low,
   wilson_high(settled, resolved) AS settlement_rate_high,
   amount_claimed, amount_recovered,
-  ratio(amount_recovered, amount_claimed) AS recovery_rate
+  ratio(amount_recovered, amount_claimed) AS recovery_rate,
+  recovery_low AS recovery_rate_low,
+  recovery_high AS recovery_rate_high
 FROM per_stage
 ORDER BY stage_order

@@ -6,7 +6,7 @@
 -- dimensions: none
 -- counts: opened, opened_previous, resolved, resolved_previous, settled, settled_previous
 -- rates: settlement_rate = settled / resolved, settlement_rate_previous = settled_previous / resolved_previous
--- derived: opened_change <- opened_previous; resolved_change <- resolved_previous; settlement_rate_change <- settlement_rate_previous
+-- derived: settlement_rate_low, settlement_rate_high <- settlement_rate; settlement_rate_previous_low, settlement_rate_previous_high <- settlement_rate_previous; opened_change <- opened_previous; resolved_change <- resolved_previous; settlement_rate_change <- settlement_rate_previous
 -- chart: none
 -- requires: closed_on, period
 WITH counts AS (
@@ -25,6 +25,10 @@ SELECT opened, opened_previous,
   ratio(resolved - resolved_previous, resolved_previous) AS resolved_change,
   settled, settled_previous,
   ratio(settled, resolved) AS settlement_rate,
+  wilson_low(settled, resolved) AS settlement_rate_low,
+  wilson_high(settled, resolved) AS settlement_rate_high,
   ratio(settled_previous, resolved_previous) AS settlement_rate_previous,
+  wilson_low(settled_previous, resolved_previous) AS settlement_rate_previous_low,
+  wilson_high(settled_previous, resolved_previous) AS settlement_rate_previous_high,
   ratio(ratio(settled, resolved) - ratio(settled_previous, resolved_previous), ratio(settled_previous, resolved_previous)) AS settlement_rate_change
 FROM counts

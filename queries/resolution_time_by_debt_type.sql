@@ -5,7 +5,7 @@
 -- grain: one row per debt type
 -- dimensions: debt_type
 -- counts: cases, resolved
--- derived: median_days, median_days_ci_low, median_days_ci_high, median_reached, q1_days, q3_days, resolved_within_30d, resolved_within_90d, resolved_within_180d, resolved_within_365d <- cases
+-- derived: median_days, median_days_ci_low, median_days_ci_high, median_reached, q1_days, q3_days, resolved_within_30d, resolved_within_30d_low, resolved_within_30d_high, resolved_within_90d, resolved_within_90d_low, resolved_within_90d_high, resolved_within_180d, resolved_within_180d_low, resolved_within_180d_high, resolved_within_365d, resolved_within_365d_low, resolved_within_365d_high <- cases
 -- chart: bar median_days by debt_type
 -- requires: closed_on, debt_type
 SELECT debt_type, count(*) AS cases,
@@ -17,9 +17,17 @@ SELECT debt_type, count(*) AS cases,
   km_quantile(duration_days, resolved, 0.25) AS q1_days,
   km_quantile(duration_days, resolved, 0.75) AS q3_days,
   km_resolved_by(duration_days, resolved, 30) AS resolved_within_30d,
+  km_resolved_by_low(duration_days, resolved, 30) AS resolved_within_30d_low,
+  km_resolved_by_high(duration_days, resolved, 30) AS resolved_within_30d_high,
   km_resolved_by(duration_days, resolved, 90) AS resolved_within_90d,
+  km_resolved_by_low(duration_days, resolved, 90) AS resolved_within_90d_low,
+  km_resolved_by_high(duration_days, resolved, 90) AS resolved_within_90d_high,
   km_resolved_by(duration_days, resolved, 180) AS resolved_within_180d,
-  km_resolved_by(duration_days, resolved, 365) AS resolved_within_365d
+  km_resolved_by_low(duration_days, resolved, 180) AS resolved_within_180d_low,
+  km_resolved_by_high(duration_days, resolved, 180) AS resolved_within_180d_high,
+  km_resolved_by(duration_days, resolved, 365) AS resolved_within_365d,
+  km_resolved_by_low(duration_days, resolved, 365) AS resolved_within_365d_low,
+  km_resolved_by_high(duration_days, resolved, 365) AS resolved_within_365d_high
 FROM cases
 WHERE debt_type IS NOT NULL
 GROUP BY debt_type

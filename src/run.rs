@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -225,22 +226,35 @@ pub struct RunSummary {
     pub skipped: usize,
 }
 
+/// Logs how long a step took (at `-v`), so a slow run can be located without a profiler.
+fn step_done(step: &str, started: Instant) {
+    tracing::info!(
+        step,
+        seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+        "done"
+    );
+}
+
 /// Ingests the source, refuses identifiable input, and returns the engine with `cases`.
 pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingested, Window)> {
     let engine = Engine::open(&source.engine).await?;
     let inputs = files::list(&source.inputs)?;
     let bar = progress("reading");
+    let started = Instant::now();
     let mut ingested = ingest::ingest(&inputs, &source.config, &bar)?;
     bar.finish_and_clear();
+    step_done("ingest", started);
     refuse_identifiers(&ingested)?;
     let window = Window {
         as_of: source.as_of(&ingested)?,
         period: source.period.clone(),
     };
     let batches = std::mem::take(&mut ingested.batches);
+    let started = Instant::now();
     engine
         .register_cases(ingested.schema.clone(), batches, &window)
         .await?;
+    step_done("cases table", started);
     Ok((engine, ingested, window))
 }
 
@@ -276,10 +290,17 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     check_suite(&suite, &keep).await?;
     let (engine, ingested, window) = prepare(&settings.source).await?;
     check_reject_rate(settings, &ingested, &name)?;
+    let started = Instant::now();
     let (tables, skipped) = run_suite(&engine, &suite, &settings.source.config, &window).await?;
+    step_done("reports", started);
     let privacy = &settings.source.config.privacy;
+    let started = Instant::now();
     let inner = inner_cells(&engine, &tables, privacy).await?;
+    step_done("inner cells", started);
+    let started = Instant::now();
     let protected = disclosure::protect(tables, &inner, privacy)?;
+    step_done("disclosure control", started);
+    let started = Instant::now();
     let mut staging = Staging::new(&settings.out, &name)?;
     let summary = Summary {
         release: &name,
@@ -299,6 +320,7 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<RunSummary> {
     )?;
     staging.write("manifest.json", |out| manifest::write(out, &manifest))?;
     let link = staging.publish()?;
+    step_done("write and publish", started);
     Ok(RunSummary {
         release: link.display().to_string(),
         name,
@@ -421,10 +443,16 @@ async fn run_suite(
             ));
             continue;
         }
+        let started = Instant::now();
         let (schema, batches) = engine
             .run(query)
             .await
             .with_context(|| format!("report `{}`", query.name))?;
+        tracing::debug!(
+            report = query.name.as_str(),
+            seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+            "report done"
+        );
         tables.push(Table {
             query: query.clone(),
             batch: output::normalize(&batches, &schema)?,

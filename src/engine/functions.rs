@@ -15,6 +15,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
+use crate::stats::ratio::poisson_ratio_interval;
 use crate::stats::wilson::wilson_interval;
 
 /// Confidence level used when a function is called without one.
@@ -119,12 +120,36 @@ fn wilson_high(args: &[f64]) -> Option<f64> {
     wilson_interval(args[0], args[1], level(args)).map(|(_, high)| high)
 }
 
+/// `poisson_ratio_low(k1, k2 [, level])`: lower score bound of k1/k2 for two Poisson counts.
+fn poisson_ratio_low(args: &[f64]) -> Option<f64> {
+    poisson_ratio_interval(args[0], args[1], level(args)).map(|(low, _)| low)
+}
+
+/// `poisson_ratio_high(k1, k2 [, level])`: upper score bound of k1/k2.
+fn poisson_ratio_high(args: &[f64]) -> Option<f64> {
+    poisson_ratio_interval(args[0], args[1], level(args)).map(|(_, high)| high)
+}
+
+/// `ratio_moments_low(n, Σy, Σx, Σy², Σxy, Σx² [, level])`: lower delta-method bound of Σy/Σx.
+fn ratio_moments_low(args: &[f64]) -> Option<f64> {
+    super::ratio::moments_bound(args, false)
+}
+
+/// `ratio_moments_high(…)`: upper delta-method bound of Σy/Σx.
+fn ratio_moments_high(args: &[f64]) -> Option<f64> {
+    super::ratio::moments_bound(args, true)
+}
+
 /// The scalar functions, by name.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     [
         FloatFunction::new("ratio", &[2], ratio),
         FloatFunction::new("wilson_low", &[2, 3], wilson_low),
         FloatFunction::new("wilson_high", &[2, 3], wilson_high),
+        FloatFunction::new("poisson_ratio_low", &[2, 3], poisson_ratio_low),
+        FloatFunction::new("poisson_ratio_high", &[2, 3], poisson_ratio_high),
+        FloatFunction::new("ratio_moments_low", &[6, 7], ratio_moments_low),
+        FloatFunction::new("ratio_moments_high", &[6, 7], ratio_moments_high),
     ]
     .into_iter()
     .map(ScalarUDF::new_from_impl)
@@ -136,7 +161,11 @@ pub fn register(ctx: &SessionContext) {
     for function in scalar_functions() {
         ctx.register_udf(function);
     }
-    for function in super::survival::aggregate_functions() {
+    for function in super::survival::aggregate_functions()
+        .into_iter()
+        .chain(super::ratio::aggregate_functions())
+        .chain([super::top::aggregate_function()])
+    {
         ctx.register_udaf(function);
     }
 }

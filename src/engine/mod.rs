@@ -6,7 +6,9 @@
 
 pub mod cluster;
 pub mod functions;
+pub mod ratio;
 pub mod survival;
+pub mod top;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +61,9 @@ impl Default for EngineOptions {
         }
     }
 }
+
+/// Input batches converted to `cases` at a time (16 × 65,536 rows).
+const CHUNK_BATCHES: usize = 16;
 
 /// The reporting window the `cases` table is built for.
 #[derive(Debug, Clone)]
@@ -118,14 +123,24 @@ impl Engine {
                 .register_cases(&self.ctx, schema, batches, window)
                 .await;
         }
-        let input = MemTable::try_new(schema.clone(), self.spread(batches))?;
-        self.ctx.register_table("cases_input", Arc::new(input))?;
-        let derived = self.ctx.sql(&cases_sql(&schema, window)).await?;
-        let derived_schema: SchemaRef = Arc::new(derived.schema().as_arrow().clone());
-        let batches = derived.collect().await?;
-        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-        let cases = MemTable::try_new(derived_schema, self.spread(batches))?;
-        self.ctx.deregister_table("cases_input")?;
+        // The input is converted a chunk at a time and each chunk is dropped once converted,
+        // so the rows are held about once, not twice (input and `cases`).
+        let sql = cases_sql(&schema, window);
+        let mut input = batches.into_iter().peekable();
+        let mut output = Vec::new();
+        let mut derived_schema = None;
+        while derived_schema.is_none() || input.peek().is_some() {
+            let chunk: Vec<RecordBatch> = input.by_ref().take(CHUNK_BATCHES).collect();
+            let table = MemTable::try_new(schema.clone(), self.spread(chunk))?;
+            self.ctx.register_table("cases_input", Arc::new(table))?;
+            let derived = self.ctx.sql(&sql).await?;
+            derived_schema = Some(Arc::new(derived.schema().as_arrow().clone()));
+            output.extend(derived.collect().await?);
+            self.ctx.deregister_table("cases_input")?;
+        }
+        let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
+        let rows = output.iter().map(|b| b.num_rows() as u64).sum();
+        let cases = MemTable::try_new(derived_schema, self.spread(output))?;
         self.ctx.register_table("cases", Arc::new(cases))?;
         self.ctx.sql(&params_sql(window)).await?.collect().await?;
         Ok(rows)

@@ -172,6 +172,7 @@ impl KmAccumulator {
         }
     }
 
+    #[inline]
     fn add(&mut self, time: f64, events: u64, censored: u64) {
         let day = time as usize;
         let entry = if day as f64 == time && day < DENSE_DAYS && time.is_sign_positive() {
@@ -315,9 +316,26 @@ impl Accumulator for KmAccumulator {
             };
             // Every row is checked: a parameter that varies within a group is an error, not
             // silently the first row's value.
-            for value in parameters.iter().flatten() {
-                self.set_parameter(value)?;
+            if let Some(first) = parameters.iter().flatten().next() {
+                let bits = first.to_bits();
+                if parameters.null_count() > 0
+                    || parameters.values().iter().any(|v| v.to_bits() != bits)
+                {
+                    for value in parameters.iter().flatten() {
+                        self.set_parameter(value)?;
+                    }
+                }
+                self.set_parameter(first)?;
             }
+        }
+        if times.null_count() == 0 && events.null_count() == 0 {
+            // The usual case, without per-row validity checks.
+            for (&time, event) in times.values().iter().zip(events.values().iter()) {
+                if !time.is_nan() {
+                    self.add(time, u64::from(event), u64::from(!event));
+                }
+            }
+            return Ok(());
         }
         for row in 0..times.len() {
             if times.is_null(row) || events.is_null(row) || times.value(row).is_nan() {

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
 use super::columns::{Columns, Value};
@@ -66,7 +67,7 @@ pub struct Validator<'a> {
     config: &'a JobConfig,
     keep_names: Vec<String>,
     columns: Columns,
-    seen: HashSet<(u64, u64)>,
+    seen: HashSet<(u64, u64), BuildHasherDefault<Fingerprinted>>,
     row: Vec<Value>,
     layout: Option<Layout>,
     source: String,
@@ -86,7 +87,7 @@ impl<'a> Validator<'a> {
             config,
             columns: Columns::new(&keep_names),
             keep_names,
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             row: Vec::new(),
             layout: None,
             source: String::new(),
@@ -388,6 +389,27 @@ fn fingerprint(id: &str) -> (u64, u64) {
     let mut second = DefaultHasher::new();
     (id, 0x5eed_u32).hash(&mut second);
     (first.finish(), second.finish())
+}
+
+/// Hashes a fingerprint by using its bits: they are already a keyed hash of the id, so hashing
+/// them again (SipHash, the default) would only cost time.
+#[derive(Default)]
+struct Fingerprinted(u64);
+
+impl Hasher for Fingerprinted {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = self.0.rotate_left(29) ^ value;
+    }
 }
 
 impl Validator<'_> {

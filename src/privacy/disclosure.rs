@@ -155,14 +155,24 @@ pub fn protect(
     config: &PrivacyConfig,
 ) -> anyhow::Result<Protected> {
     let settings = Settings::new(config);
+    let started = std::time::Instant::now();
     let mut sheets = tables
         .iter()
         .map(|t| Sheet::new(t, inner))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sheets linked");
     for (sheet, table) in sheets.iter_mut().zip(&tables) {
         sheet.primary(table, &settings, inner);
     }
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "primary suppression"
+    );
     link::secondary(&mut sheets, inner);
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "secondary suppression"
+    );
     let mut published = Vec::new();
     let mut reports = Vec::new();
     for (table, sheet) in tables.into_iter().zip(&sheets) {

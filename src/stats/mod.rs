@@ -2,4 +2,5 @@
 
 pub mod km;
 pub mod normal;
+pub mod ratio;
 pub mod wilson;

@@ -451,3 +451,88 @@ fn wilson_and_ratio_on_zero_and_null() {
         ratio(2, NULL) FROM cases";
     assert_cells(&sql(&cases, query)[0], &[None; 13], "undefined");
 }
+
+/// Asserts each cell within a relative tolerance (`None`: an empty cell).
+fn assert_close(row: &[String], expected: &[Option<f64>], tolerance: f64, context: &str) {
+    assert_eq!(row.len(), expected.len(), "{context}: {row:?}");
+    for (index, (cell, want)) in row.iter().zip(expected).enumerate() {
+        let ok = match want {
+            None => cell.is_empty(),
+            Some(want) => cell
+                .parse::<f64>()
+                .is_ok_and(|got| (got - want).abs() <= tolerance * want.abs().max(1.0)),
+        };
+        assert!(ok, "{context}, column {index}: got `{cell}`, want {want:?}");
+    }
+}
+
+#[test]
+fn poisson_ratio_matches_statsmodels_score_interval() {
+    let cases = [("x", 1, true)];
+    // statsmodels 0.15.0: confint_poisson_2indep(81, 1, 263, 1, method="score",
+    // compare="ratio") = (0.24023749669786995, 0.39483690933251725) at alpha 0.05 and
+    // (0.2499872410090635, 0.3794378911127285) at alpha 0.10; statsmodels finds them by root
+    // finding, hence the tolerance.
+    let query = "SELECT poisson_ratio_low(81, 263), poisson_ratio_high(81, 263), \
+        poisson_ratio_low(81, 263, 0.9), poisson_ratio_high(81, 263, 0.9), \
+        poisson_ratio_low(0, 5), poisson_ratio_low(3, 0), poisson_ratio_high(3, 0), \
+        poisson_ratio_high(NULL, 4), poisson_ratio_low(1, 2, 1.5) FROM cases";
+    let want = [
+        Some(0.240_237_496_697_869_95),
+        Some(0.394_836_909_332_517_25),
+        Some(0.249_987_241_009_063_5),
+        Some(0.379_437_891_112_728_5),
+        Some(0.0),
+        None,
+        None,
+        None,
+        None,
+    ];
+    assert_close(&sql(&cases, query)[0], &want, 1e-8, "poisson ratio");
+}
+
+#[test]
+fn ratio_of_sums_matches_statsmodels_wls_hc1() {
+    let cases = [("x", 1, true)];
+    // statsmodels 0.15.0: WLS(y, x, weights=1/x).fit(cov_type="HC1").conf_int(alpha) for
+    // y = (10, 0, 25.5, 40, 3), x = (100, 50, 60, 80, 12.5): estimate Σy/Σx =
+    // 0.25950413223140495, 95% (0.043201519504047325, 0.4758067449587626),
+    // 90% (0.07797725731427915, 0.4410310071485307).
+    let rows = "(10.00, 100.00), (0.00, 50.00), (25.50, 60.00), (40.00, 80.00), (3.00, 12.50)";
+    let want = [
+        Some(0.043_201_519_504_047_325),
+        Some(0.475_806_744_958_762_6),
+        Some(0.077_977_257_314_279_15),
+        Some(0.441_031_007_148_530_7),
+    ];
+    // DECIMAL (summed exactly), DOUBLE, and the scalar form on the sums: the same bounds.
+    for (label, y, x) in [
+        (
+            "decimal",
+            "CAST(y AS DECIMAL(18, 2))",
+            "CAST(x AS DECIMAL(18, 2))",
+        ),
+        ("double", "CAST(y AS DOUBLE)", "CAST(x AS DOUBLE)"),
+    ] {
+        let query = format!(
+            "SELECT ratio_of_sums_low({y}, {x}), ratio_of_sums_high({y}, {x}), \
+             ratio_of_sums_low({y}, {x}, 0.9), ratio_of_sums_high({y}, {x}, 0.9) \
+             FROM (VALUES {rows}) AS t(y, x)"
+        );
+        assert_close(&sql(&cases, &query)[0], &want, 1e-12, label);
+    }
+    let query = format!(
+        "SELECT ratio_moments_low(count(*), sum(y), sum(x), sum(y * y), sum(x * y), sum(x * x)), \
+         ratio_moments_high(count(*), sum(y), sum(x), sum(y * y), sum(x * y), sum(x * x)), \
+         ratio_moments_low(count(*), sum(y), sum(x), sum(y * y), sum(x * y), sum(x * x), 0.9), \
+         ratio_moments_high(count(*), sum(y), sum(x), sum(y * y), sum(x * y), sum(x * x), 0.9) \
+         FROM (VALUES {rows}) AS t(y, x)"
+    );
+    assert_close(&sql(&cases, &query)[0], &want, 1e-12, "moments");
+    // One row, no claims, a NULL pair skipped: undefined bounds are NULL, never an error.
+    let query = "SELECT ratio_of_sums_low(y, x), ratio_of_sums_high(y, x) \
+        FROM (VALUES (1.0, 2.0), (NULL, 3.0)) AS t(y, x)";
+    assert_close(&sql(&cases, query)[0], &[None, None], 0.0, "one pair");
+    let query = "SELECT ratio_of_sums_low(y, x) FROM (VALUES (1.0, 0.0), (2.0, 0.0)) AS t(y, x)";
+    assert_close(&sql(&cases, query)[0], &[None], 0.0, "no claims");
+}

@@ -27,12 +27,25 @@ fn rows_by_key(path: &Path) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     (header, keyed)
 }
 
-fn same_number(ours: &str, theirs: &str) -> bool {
+/// Relative tolerance per column: closed forms agree to 1e-12; statsmodels finds the Poisson
+/// score bounds by root finding (about 1e-9) and the ratio-of-sums bounds through a regression
+/// fit and a sandwich matrix.
+fn tolerance(column: &str) -> f64 {
+    if column.starts_with("clearance_rate_") {
+        1e-8
+    } else if column.starts_with("recovery_rate_") {
+        1e-10
+    } else {
+        1e-12
+    }
+}
+
+fn same_number(ours: &str, theirs: &str, tolerance: f64) -> bool {
     if ours == theirs {
         return true;
     }
     match (ours.parse::<f64>(), theirs.parse::<f64>()) {
-        (Ok(a), Ok(b)) => (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+        (Ok(a), Ok(b)) => (a - b).abs() <= tolerance * b.abs().max(1.0),
         _ => false,
     }
 }
@@ -94,7 +107,7 @@ fn compare_with_duckdb(input: &Path, as_of: &str) {
                 }
                 let index = our_header.iter().position(|c| c == column).unwrap();
                 assert!(
-                    same_number(&our_row[index], theirs),
+                    same_number(&our_row[index], theirs, tolerance(column)),
                     "{name} `{key}` {column}: ours {} vs peer {theirs}",
                     our_row[index]
                 );

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import statsmodels.api as sm
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import confint_poisson_2indep
 
 source, as_of, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,29 @@ def wilson(k, n):
     return proportion_confint(k, n, alpha=0.05, method="wilson")
 
 
+def ratio_of_sums(pairs):
+    """Delta-method interval of sum(y) / sum(x): the estimate of a weighted least squares fit
+    of y on x through the origin with weights 1/x is sum(y) / sum(x), and its HC1 robust
+    standard error is the ratio estimator's linearisation standard error (docs/metrics.md)."""
+    pairs = [(float(y), float(x)) for y, x in pairs if y is not None and x is not None]
+    if len(pairs) < 2:
+        return (None, None)
+    y = np.array([p[0] for p in pairs])
+    x = np.array([p[1] for p in pairs])
+    assert (x > 0).all(), "the peer needs positive claimed amounts"
+    fit = sm.WLS(y, x, weights=1.0 / x).fit(cov_type="HC1")
+    low, high = fit.conf_int(alpha=0.05)[0]
+    return (float(low), float(high))
+
+
+def poisson_ratio(k1, k2):
+    """Score interval of k1 / k2 for two Poisson counts of equal exposure."""
+    if k1 == 0 or k2 == 0:
+        return (None, None)
+    low, high = confint_poisson_2indep(k1, 1, k2, 1, method="score", compare="ratio")
+    return (float(low), float(high))
+
+
 def ratio(a, b):
     return None if b is None or b == 0 or a is None else float(a) / float(b)
 
@@ -74,13 +100,18 @@ def breakdown(name, dimension):
     """).fetchall()
     header = ([dimension] if dimension else []) + [
         "cases", "resolved", "settled", "settlement_rate", "settlement_rate_low",
-        "settlement_rate_high", "amount_claimed", "amount_recovered", "recovery_rate"]
+        "settlement_rate_high", "amount_claimed", "amount_recovered", "recovery_rate",
+        "recovery_rate_low", "recovery_rate_high"]
     lines = [",".join(header)]
     for row in sorted(rows, key=lambda r: str(r[0])):
         dims, (cases, resolved, settled, claimed, recovered) = row[:-5], row[-5:]
         low, high = wilson(settled, resolved)
+        match = f"WHERE {dimension} = ?" if dimension else ""
+        pairs = con.execute(f"SELECT amount_recovered, amount_claimed FROM cases {match}",
+                            list(dims)).fetchall()
         values = list(dims) + [cases, resolved, settled, ratio(settled, resolved), low, high,
-                               claimed, recovered, ratio(recovered, claimed)]
+                               claimed, recovered, ratio(recovered, claimed),
+                               *ratio_of_sums(pairs)]
         lines.append(",".join(fmt(v) for v in values))
     (out / f"{name}.csv").write_text("\n".join(lines) + "\n")
 
@@ -91,3 +122,12 @@ for name, dimension in [("by_region", "region"), ("by_debt_type", "debt_type"),
                         ("by_debt_age", "age_bucket"), ("by_amount_tier", "amount_tier"),
                         ("by_month", "opened_month")]:
     breakdown(name, dimension)
+
+
+# Flow without --period: the period is everything up to AS_OF.
+opened, resolved_in_period = con.execute("SELECT count(*), count(*) FILTER (WHERE resolved) FROM cases").fetchone()
+low, high = poisson_ratio(resolved_in_period, opened)
+(out / "flow_and_stock.csv").write_text(
+    "opened_in_period,resolved_in_period,clearance_rate,clearance_rate_low,clearance_rate_high\n"
+    + ",".join(fmt(v) for v in [opened, resolved_in_period, ratio(resolved_in_period, opened), low, high])
+    + "\n")

@@ -19,9 +19,9 @@ use crate::queries::Query;
 /// Name of the case-count column of the inner-cell query.
 const CASES: &str = "__cases";
 
-/// Name of the column holding the `k`-th largest value (from 1).
-fn top_column(k: usize) -> String {
-    format!("__top_{k}")
+/// Name of the column holding the `k`-th largest value (from 1) of the `source`-th source.
+fn top_column(source: usize, k: usize) -> String {
+    format!("__top_{source}_{k}")
 }
 
 /// What to ask the engine for: which columns classify, which amounts need contributions.
@@ -68,9 +68,9 @@ impl InnerRequest {
     }
 
     /// SQL returning every non-empty inner cell with its number of cases and the `top_n`
-    /// largest values of one source (`max`, then `nth_value` in descending order; NULL when the
-    /// cell has fewer values): one grouped scan per source, since aggregates of one query cannot
-    /// have different orders; at least one query. `nth_value` keeps a group's values while it runs.
+    /// largest values of every source (`max`, then `nth_largest`, NULL when the cell has fewer
+    /// values): one grouped scan for the whole release. `nth_largest` keeps only the `top_n`
+    /// largest values per cell while it runs.
     pub fn sql(&self) -> Vec<String> {
         let keys = self.key_list();
         let group = if keys.is_empty() {
@@ -78,28 +78,22 @@ impl InnerRequest {
         } else {
             format!(" GROUP BY {keys}")
         };
-        let per_source = |source: Option<&String>| {
-            let mut select: Vec<String> = Vec::new();
-            if !keys.is_empty() {
-                select.push(keys.clone());
-            }
-            select.push(format!("count(*) AS {CASES}"));
-            if let Some(source) = source {
-                let value = quote(source);
-                select.push(format!("max({value}) AS {}", top_column(1)));
-                for k in 2..=self.top_n {
-                    select.push(format!(
-                        "nth_value({value}, {k} ORDER BY {value} DESC NULLS LAST) AS {}",
-                        top_column(k)
-                    ));
-                }
-            }
-            format!("SELECT {} FROM cases{group}", select.join(", "))
-        };
-        if self.sources.is_empty() {
-            return vec![per_source(None)];
+        let mut select: Vec<String> = Vec::new();
+        if !keys.is_empty() {
+            select.push(keys.clone());
         }
-        self.sources.iter().map(|s| per_source(Some(s))).collect()
+        select.push(format!("count(*) AS {CASES}"));
+        for (index, source) in self.sources.iter().enumerate() {
+            let value = quote(source);
+            select.push(format!("max({value}) AS {}", top_column(index, 1)));
+            for k in 2..=self.top_n {
+                select.push(format!(
+                    "nth_largest(CAST({value} AS DOUBLE), {k}) AS {}",
+                    top_column(index, k)
+                ));
+            }
+        }
+        vec![format!("SELECT {} FROM cases{group}", select.join(", "))]
     }
 
     fn key_list(&self) -> String {
@@ -130,10 +124,12 @@ pub struct InnerCells {
     pub cases: Vec<u64>,
     /// Per summed `cases` column, per inner cell, the largest contributions in descending order.
     pub top: BTreeMap<String, Vec<Vec<f64>>>,
+    /// Integer codes of `keys`, per column, made on first use.
+    pub codes: std::sync::OnceLock<Vec<Vec<u32>>>,
 }
 
 impl InnerCells {
-    /// Reads the results of the queries of [`InnerRequest::sql`], in their order.
+    /// Reads the result of the query of [`InnerRequest::sql`].
     pub fn from_batches(
         request: &InnerRequest,
         results: &[Vec<RecordBatch>],
@@ -142,39 +138,54 @@ impl InnerCells {
             columns: request.columns.clone(),
             ..InnerCells::default()
         };
-        let mut index: HashMap<Key, usize> = HashMap::new();
+        let mut lists: Vec<Vec<Vec<f64>>> = vec![Vec::new(); request.sources.len()];
         for batch in results.first().into_iter().flatten() {
             let keys = text_columns(batch, &request.columns)?;
             let cases = float_column(batch, CASES)?;
+            let tops = (0..request.sources.len())
+                .map(|number| {
+                    (1..=request.top_n.max(1))
+                        .map(|k| float_column(batch, &top_column(number, k)))
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             for row in (0..batch.num_rows()).filter(|&r| cases.is_valid(r) && cases.value(r) >= 1.0)
             {
-                index.insert(key_at(&keys, row), cells.keys.len());
                 cells.keys.push(key_at(&keys, row));
                 cells.cases.push(cases.value(row) as u64);
-            }
-        }
-        for (source, batches) in request.sources.iter().zip(results) {
-            let mut lists = vec![Vec::new(); cells.keys.len()];
-            for batch in batches {
-                let keys = text_columns(batch, &request.columns)?;
-                let columns = (1..=request.top_n.max(1))
-                    .map(|k| float_column(batch, &top_column(k)))
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                for row in 0..batch.num_rows() {
-                    let Some(&i) = index.get(&key_at(&keys, row)) else {
-                        continue;
-                    };
-                    lists[i] = columns
+                for (list, columns) in lists.iter_mut().zip(&tops) {
+                    let mut values: Vec<f64> = columns
                         .iter()
                         .filter(|c| c.is_valid(row))
                         .map(|c| c.value(row))
                         .collect();
-                    lists[i].sort_unstable_by(|a: &f64, b| b.total_cmp(a));
+                    values.sort_unstable_by(|a, b| b.total_cmp(a));
+                    list.push(values);
                 }
             }
-            cells.top.insert(source.clone(), lists);
+        }
+        for (source, list) in request.sources.iter().zip(lists) {
+            cells.top.insert(source.clone(), list);
         }
         Ok(cells)
+    }
+
+    /// Per breakdown column, a small integer code of each inner cell's value (computed once).
+    fn codes(&self) -> &[Vec<u32>] {
+        self.codes.get_or_init(|| {
+            (0..self.columns.len())
+                .map(|column| {
+                    let mut dictionary: HashMap<Option<&str>, u32> = HashMap::new();
+                    self.keys
+                        .iter()
+                        .map(|key| {
+                            let next = dictionary.len() as u32;
+                            *dictionary.entry(key[column].as_deref()).or_insert(next)
+                        })
+                        .collect()
+                })
+                .collect()
+        })
     }
 
     /// Groups the inner cells by their values of `columns` (a subset of the breakdown columns).
@@ -183,26 +194,55 @@ impl InnerCells {
             .iter()
             .filter_map(|c| self.columns.iter().position(|b| b == c))
             .collect();
-        let mut groups: HashMap<Key, Vec<u32>> = HashMap::new();
-        for (i, key) in self.keys.iter().enumerate() {
-            let projected = positions.iter().map(|&p| key[p].clone()).collect();
-            groups.entry(projected).or_default().push(i as u32);
+        let codes = self.codes();
+        let mut by_code: HashMap<Vec<u32>, Vec<u32>> = HashMap::new();
+        let mut projected = Vec::with_capacity(positions.len());
+        #[allow(
+            clippy::needless_range_loop,
+            reason = "`cell` indexes one code array per projected column"
+        )]
+        for cell in 0..self.keys.len() {
+            projected.clear();
+            projected.extend(positions.iter().map(|&p| codes[p][cell]));
+            match by_code.get_mut(&projected) {
+                Some(members) => members.push(cell as u32),
+                None => {
+                    by_code.insert(projected.clone(), vec![cell as u32]);
+                }
+            }
         }
-        groups
+        by_code
+            .into_values()
+            .map(|members| {
+                let key = &self.keys[members[0] as usize];
+                (positions.iter().map(|&p| key[p].clone()).collect(), members)
+            })
+            .collect()
     }
 
     /// The sum of the largest `n` contributions to `source` over the given inner cells, or
     /// `None` when the contributions of `source` are unknown.
     pub fn top_sum(&self, source: &str, support: &[u32], n: usize) -> Option<f64> {
         let lists = self.top.get(source)?;
-        let mut values: Vec<f64> = support
+        // The n largest so far, descending; one pass, no sort of the whole support.
+        let mut largest: Vec<f64> = Vec::with_capacity(n + 1);
+        for value in support
             .iter()
             .filter_map(|&i| lists.get(i as usize))
             .flatten()
-            .copied()
-            .collect();
-        values.sort_unstable_by(|a, b| b.total_cmp(a));
-        Some(values.iter().take(n).sum())
+        {
+            if largest.len() == n
+                && largest
+                    .last()
+                    .is_none_or(|last| value.total_cmp(last).is_le())
+            {
+                continue;
+            }
+            let at = largest.partition_point(|v| v.total_cmp(value).is_ge());
+            largest.insert(at, *value);
+            largest.truncate(n);
+        }
+        Some(largest.iter().sum())
     }
 
     /// The quasi-identifier check of DESIGN §6: k and the cases in groups below `min_cell`.
@@ -300,8 +340,8 @@ mod tests {
         assert_eq!(
             request.sql(),
             [
-                "SELECT \"region\", \"channel\", count(*) AS __cases, max(\"amount_claimed\") AS __top_1, \
-             nth_value(\"amount_claimed\", 2 ORDER BY \"amount_claimed\" DESC NULLS LAST) AS __top_2 \
+                "SELECT \"region\", \"channel\", count(*) AS __cases, max(\"amount_claimed\") AS __top_0_1, \
+             nth_largest(CAST(\"amount_claimed\" AS DOUBLE), 2) AS __top_0_2 \
              FROM cases GROUP BY \"region\", \"channel\""
             ]
         );
@@ -319,8 +359,8 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![
             Field::new("region", DataType::Utf8, true),
             Field::new(CASES, DataType::Int64, false),
-            Field::new("__top_1", DataType::Float64, true),
-            Field::new("__top_2", DataType::Float64, true),
+            Field::new("__top_0_1", DataType::Float64, true),
+            Field::new("__top_0_2", DataType::Float64, true),
         ]));
         let batch = RecordBatch::try_new(
             schema,

@@ -53,6 +53,8 @@ pub struct Sheet {
     pub cases_support: Vec<Option<Vec<CellSupport>>>,
     /// Why the rows are not exact sums of inner cells, if they are not.
     pub unlinked: Option<String>,
+    /// Per measure, whether its cells are about the cases of their own row (see `follows_row`).
+    follows: Vec<bool>,
 }
 
 impl Sheet {
@@ -89,6 +91,7 @@ impl Sheet {
             cover,
             cases_support: Vec::new(),
             unlinked: None,
+            follows: Vec::new(),
         };
         if sheet.counts_match(inner) {
             sheet.cases_support = (0..sheet.measures.len())
@@ -105,6 +108,12 @@ impl Sheet {
                 sheet.measures[row_measure].column
             ));
         }
+        sheet.follows = (0..sheet.measures.len())
+            .map(|m| match sheet.cases_support.get(m) {
+                Some(Some(supports)) => *supports == sheet.cover,
+                _ => true,
+            })
+            .collect();
         Ok(sheet)
     }
 
@@ -179,10 +188,7 @@ impl Sheet {
     /// Whether a measure's cells are about the cases of their own row, and so go with it; a
     /// cumulative count covers other rows too and is protected on its own.
     fn follows_row(&self, measure: usize) -> bool {
-        match self.cases_support.get(measure) {
-            Some(Some(supports)) => *supports == self.cover,
-            _ => true,
-        }
+        self.follows.get(measure).copied().unwrap_or(true)
     }
 
     /// Index of a measure column.

@@ -73,6 +73,7 @@ impl Release {
                 .collect(),
             cases: self.cells.iter().map(Cell::cases).collect(),
             top: BTreeMap::from([("amount_claimed".to_string(), top)]),
+            codes: Default::default(),
         }
     }
 

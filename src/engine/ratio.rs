@@ -1,0 +1,424 @@
+//! Interval functions for ratio-of-sums rates (recovery rate = Σ recovered ÷ Σ claimed), see
+//! [`crate::stats::ratio`]:
+//!
+//! - aggregates `ratio_of_sums_low(y, x [, level])` and `ratio_of_sums_high(y, x [, level])`
+//!   over the rows of a group;
+//! - scalars `ratio_moments_low(n, sum_y, sum_x, sum_yy, sum_xy, sum_xx [, level])` and
+//!   `ratio_moments_high(…)`: the same interval from sums computed in SQL, for tables whose
+//!   sums are cumulative (the vintage curves).
+//!
+//! Money is DECIMAL, and the aggregates sum it exactly (as 128-bit integers at a common scale),
+//! so the result does not depend on how rows are split over partitions or machines.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, BinaryArray, Decimal128Array, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
+
+use super::functions::DEFAULT_LEVEL;
+use crate::stats::ratio::RatioMoments;
+
+/// Which bound an aggregate returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bound {
+    Low,
+    High,
+}
+
+/// `ratio_of_sums_low` / `ratio_of_sums_high`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RatioOfSums {
+    name: &'static str,
+    bound: Bound,
+    signature: Signature,
+}
+
+impl RatioOfSums {
+    fn new(name: &'static str, bound: Bound) -> Self {
+        RatioOfSums {
+            name,
+            bound,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+/// Scale of an exact numeric type (integers have scale 0), or `None` for other types.
+fn exact_scale(data_type: &DataType) -> Option<i8> {
+    match data_type {
+        DataType::Decimal128(_, scale) | DataType::Decimal256(_, scale) => Some(*scale),
+        t if t.is_integer() => Some(0),
+        _ => None,
+    }
+}
+
+impl AggregateUDFImpl for RatioOfSums {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Both values become DECIMAL(38, s) at their larger scale when both are exact numbers,
+    /// otherwise DOUBLE; the level is DOUBLE.
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if !(2..=3).contains(&arg_types.len()) {
+            return plan_err!("{}(y, x [, level]) takes 2 or 3 arguments", self.name);
+        }
+        for t in arg_types {
+            if !(t.is_numeric() || t.is_null()) {
+                return plan_err!("{}: arguments must be numbers, not {t}", self.name);
+            }
+        }
+        let values = match (exact_scale(&arg_types[0]), exact_scale(&arg_types[1])) {
+            (Some(a), Some(b)) if (0..=18).contains(&a.max(b)) => {
+                DataType::Decimal128(38, a.max(b))
+            }
+            _ => DataType::Float64,
+        };
+        let mut types = vec![values.clone(), values];
+        if arg_types.len() == 3 {
+            types.push(DataType::Float64);
+        }
+        Ok(types)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(RatioAccumulator {
+            bound: self.bound,
+            level: None,
+            sums: Sums::Empty,
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format!("{}[sums]", args.name),
+            DataType::Binary,
+            true,
+        ))])
+    }
+}
+
+/// The five sums and the count, exact for DECIMAL input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sums {
+    Empty,
+    Exact { n: u64, s: [i128; 5] },
+    Float { n: u64, s: [f64; 5] },
+}
+
+impl Sums {
+    fn moments(&self) -> RatioMoments {
+        let (n, s) = match *self {
+            Sums::Empty => return RatioMoments::default(),
+            Sums::Exact { n, s } => (n, s.map(|v| v as f64)),
+            Sums::Float { n, s } => (n, s),
+        };
+        RatioMoments {
+            n: n as f64,
+            sum_y: s[0],
+            sum_x: s[1],
+            sum_yy: s[2],
+            sum_xy: s[3],
+            sum_xx: s[4],
+        }
+    }
+
+    fn merge(&mut self, other: Sums) -> Result<()> {
+        *self = match (*self, other) {
+            (a, Sums::Empty) => a,
+            (Sums::Empty, b) => b,
+            (Sums::Exact { n, s }, Sums::Exact { n: m, s: t }) => {
+                let mut sum = [0i128; 5];
+                for i in 0..5 {
+                    sum[i] = checked(s[i].checked_add(t[i]))?;
+                }
+                Sums::Exact { n: n + m, s: sum }
+            }
+            (Sums::Float { n, s }, Sums::Float { n: m, s: t }) => Sums::Float {
+                n: n + m,
+                s: std::array::from_fn(|i| s[i] + t[i]),
+            },
+            _ => return exec_err!("ratio_of_sums: mixed exact and floating-point states"),
+        };
+        Ok(())
+    }
+
+    /// Encoding: tag byte (0 empty, 1 exact, 2 float), n, then five 16-byte sums.
+    fn encode(&self, level: Option<f64>, bytes: &mut Vec<u8>) {
+        bytes.extend_from_slice(&level.unwrap_or(f64::NAN).to_le_bytes());
+        match self {
+            Sums::Empty => bytes.push(0),
+            Sums::Exact { n, s } => {
+                bytes.push(1);
+                bytes.extend_from_slice(&n.to_le_bytes());
+                s.iter()
+                    .for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+            }
+            Sums::Float { n, s } => {
+                bytes.push(2);
+                bytes.extend_from_slice(&n.to_le_bytes());
+                s.iter()
+                    .for_each(|v| bytes.extend_from_slice(&(v.to_bits() as i128).to_le_bytes()));
+            }
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<(Option<f64>, Sums)> {
+        let corrupt = || exec_err!("corrupt ratio_of_sums state");
+        if bytes.len() < 9 {
+            return corrupt();
+        }
+        let level = f64::from_le_bytes(bytes[0..8].try_into().expect("8 bytes"));
+        let level = (!level.is_nan()).then_some(level);
+        let tag = bytes[8];
+        if tag == 0 {
+            return Ok((level, Sums::Empty));
+        }
+        if bytes.len() != 9 + 8 + 5 * 16 {
+            return corrupt();
+        }
+        let n = u64::from_le_bytes(bytes[9..17].try_into().expect("8 bytes"));
+        let s: [i128; 5] = std::array::from_fn(|i| {
+            i128::from_le_bytes(
+                bytes[17 + 16 * i..33 + 16 * i]
+                    .try_into()
+                    .expect("16 bytes"),
+            )
+        });
+        match tag {
+            1 => Ok((level, Sums::Exact { n, s })),
+            2 => Ok((
+                level,
+                Sums::Float {
+                    n,
+                    s: s.map(|v| f64::from_bits(v as u64)),
+                },
+            )),
+            _ => corrupt(),
+        }
+    }
+}
+
+/// Exact sums of (y, x) pairs of DECIMAL raw values.
+fn exact_sums(pairs: impl Iterator<Item = (i128, i128)>) -> Result<Sums> {
+    let (mut n, mut s) = (0u64, [0i128; 5]);
+    for (y, x) in pairs {
+        n += 1;
+        let terms = match (i64::try_from(y), i64::try_from(x)) {
+            // The usual case: a product of two 64-bit values cannot overflow 128 bits.
+            (Ok(a), Ok(b)) => {
+                let (a, b) = (i128::from(a), i128::from(b));
+                [Some(y), Some(x), Some(a * a), Some(b * a), Some(b * b)]
+            }
+            _ => [
+                Some(y),
+                Some(x),
+                y.checked_mul(y),
+                x.checked_mul(y),
+                x.checked_mul(x),
+            ],
+        };
+        for (sum, term) in s.iter_mut().zip(terms) {
+            *sum = checked(sum.checked_add(checked(term)?))?;
+        }
+    }
+    Ok(Sums::Exact { n, s })
+}
+
+fn checked(value: Option<i128>) -> Result<i128> {
+    match value {
+        Some(v) => Ok(v),
+        None => exec_err!("ratio_of_sums: sums overflow 128-bit integers"),
+    }
+}
+
+#[derive(Debug)]
+struct RatioAccumulator {
+    bound: Bound,
+    level: Option<f64>,
+    sums: Sums,
+}
+
+impl RatioAccumulator {
+    fn set_level(&mut self, value: f64) -> Result<()> {
+        match self.level {
+            Some(existing) if existing.to_bits() != value.to_bits() => {
+                exec_err!("the level of ratio_of_sums must be the same for every row")
+            }
+            _ => {
+                self.level = Some(value);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Accumulator for RatioAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if let Some(levels) = values.get(2) {
+            let Some(levels) = levels.as_any().downcast_ref::<Float64Array>() else {
+                return exec_err!("the level of ratio_of_sums must be DOUBLE");
+            };
+            for value in levels.iter().flatten() {
+                self.set_level(value)?;
+            }
+        }
+        let batch = if let (Some(y), Some(x)) = (
+            values[0].as_any().downcast_ref::<Decimal128Array>(),
+            values[1].as_any().downcast_ref::<Decimal128Array>(),
+        ) {
+            if y.null_count() == 0 && x.null_count() == 0 {
+                exact_sums(y.values().iter().copied().zip(x.values().iter().copied()))?
+            } else {
+                exact_sums(
+                    (0..y.len())
+                        .filter(|&row| y.is_valid(row) && x.is_valid(row))
+                        .map(|row| (y.value(row), x.value(row))),
+                )?
+            }
+        } else if let (Some(y), Some(x)) = (
+            values[0].as_any().downcast_ref::<Float64Array>(),
+            values[1].as_any().downcast_ref::<Float64Array>(),
+        ) {
+            let (mut n, mut s) = (0u64, [0f64; 5]);
+            for row in 0..y.len() {
+                if y.is_null(row) || x.is_null(row) {
+                    continue;
+                }
+                let (y, x) = (y.value(row), x.value(row));
+                n += 1;
+                for (sum, term) in s.iter_mut().zip([y, x, y * y, x * y, x * x]) {
+                    *sum += term;
+                }
+            }
+            Sums::Float { n, s }
+        } else {
+            return exec_err!("ratio_of_sums takes (y, x) as DECIMAL or DOUBLE");
+        };
+        self.sums.merge(batch)
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let level = self.level.unwrap_or(DEFAULT_LEVEL);
+        let bound = self
+            .sums
+            .moments()
+            .interval(level)
+            .map(|(low, high)| match self.bound {
+                Bound::Low => low,
+                Bound::High => high,
+            });
+        Ok(ScalarValue::Float64(bound))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let mut bytes = Vec::with_capacity(9 + 8 + 80);
+        self.sums.encode(self.level, &mut bytes);
+        Ok(vec![ScalarValue::Binary(Some(bytes))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let Some(states) = states[0].as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("ratio_of_sums state must be BINARY");
+        };
+        for bytes in states.iter().flatten() {
+            let (level, sums) = Sums::decode(bytes)?;
+            if let Some(level) = level {
+                self.set_level(level)?;
+            }
+            self.sums.merge(sums)?;
+        }
+        Ok(())
+    }
+}
+
+/// The aggregate functions of this module.
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    [
+        RatioOfSums::new("ratio_of_sums_low", Bound::Low),
+        RatioOfSums::new("ratio_of_sums_high", Bound::High),
+    ]
+    .into_iter()
+    .map(AggregateUDF::new_from_impl)
+    .collect()
+}
+
+/// `ratio_moments_low/high(n, sum_y, sum_x, sum_yy, sum_xy, sum_xx [, level])`.
+pub fn moments_bound(args: &[f64], high: bool) -> Option<f64> {
+    let moments = RatioMoments {
+        n: args[0],
+        sum_y: args[1],
+        sum_x: args[2],
+        sum_yy: args[3],
+        sum_xy: args[4],
+        sum_xx: args[5],
+    };
+    let level = args.get(6).copied().unwrap_or(DEFAULT_LEVEL);
+    moments
+        .interval(level)
+        .map(|(low, upper)| if high { upper } else { low })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip() {
+        for sums in [
+            Sums::Empty,
+            Sums::Exact {
+                n: 3,
+                s: [1, -2, i128::MAX, 4, 5],
+            },
+            Sums::Float {
+                n: 2,
+                s: [0.5, -1.25, 3.0, f64::MIN_POSITIVE, 7.0],
+            },
+        ] {
+            let mut bytes = Vec::new();
+            sums.encode(Some(0.9), &mut bytes);
+            assert_eq!(Sums::decode(&bytes).unwrap(), (Some(0.9), sums));
+        }
+        assert!(Sums::decode(&[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn exact_merge_is_order_independent_and_checked() {
+        let a = Sums::Exact {
+            n: 1,
+            s: [1, 2, 3, 4, 5],
+        };
+        let b = Sums::Exact {
+            n: 2,
+            s: [10, 20, 30, 40, 50],
+        };
+        let (mut ab, mut ba) = (a, b);
+        ab.merge(b).unwrap();
+        ba.merge(a).unwrap();
+        assert_eq!(ab, ba);
+        let mut big = Sums::Exact {
+            n: 1,
+            s: [i128::MAX, 0, 0, 0, 0],
+        };
+        assert!(big.merge(a).is_err());
+        assert!(big.merge(Sums::Float { n: 1, s: [0.0; 5] }).is_err());
+    }
+}
