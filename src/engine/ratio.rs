@@ -12,12 +12,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, BinaryArray, Decimal128Array, Float64Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Decimal128Array, Float64Array,
+};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 
 use super::functions::DEFAULT_LEVEL;
@@ -108,6 +110,20 @@ impl AggregateUDFImpl for RatioOfSums {
             DataType::Binary,
             true,
         ))])
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(RatioGroups {
+            bound: self.bound,
+            groups: Vec::new(),
+        }))
     }
 }
 
@@ -212,30 +228,60 @@ impl Sums {
     }
 }
 
+/// Adds one (y, x) pair of DECIMAL raw values to exact sums.
+#[inline]
+fn add_exact(sums: &mut Sums, y: i128, x: i128) -> Result<()> {
+    if let Sums::Empty = sums {
+        *sums = Sums::Exact { n: 0, s: [0; 5] };
+    }
+    let Sums::Exact { n, s } = sums else {
+        return exec_err!("ratio_of_sums: mixed exact and floating-point states");
+    };
+    *n += 1;
+    if let (Ok(a), Ok(b)) = (i64::try_from(y), i64::try_from(x)) {
+        // The usual case: a product of two 64-bit values cannot overflow 128 bits.
+        let (a, b) = (i128::from(a), i128::from(b));
+        for (sum, term) in s.iter_mut().zip([y, x, a * a, b * a, b * b]) {
+            *sum = checked(sum.checked_add(term))?;
+        }
+        return Ok(());
+    }
+    let terms = [
+        Some(y),
+        Some(x),
+        y.checked_mul(y),
+        x.checked_mul(y),
+        x.checked_mul(x),
+    ];
+    for (sum, term) in s.iter_mut().zip(terms) {
+        *sum = checked(sum.checked_add(checked(term)?))?;
+    }
+    Ok(())
+}
+
+/// Adds one (y, x) pair of doubles to floating-point sums.
+#[inline]
+fn add_float(sums: &mut Sums, y: f64, x: f64) -> Result<()> {
+    if let Sums::Empty = sums {
+        *sums = Sums::Float { n: 0, s: [0.0; 5] };
+    }
+    let Sums::Float { n, s } = sums else {
+        return exec_err!("ratio_of_sums: mixed exact and floating-point states");
+    };
+    *n += 1;
+    for (sum, term) in s.iter_mut().zip([y, x, y * y, x * y, x * x]) {
+        *sum += term;
+    }
+    Ok(())
+}
+
 /// Exact sums of (y, x) pairs of DECIMAL raw values.
 fn exact_sums(pairs: impl Iterator<Item = (i128, i128)>) -> Result<Sums> {
-    let (mut n, mut s) = (0u64, [0i128; 5]);
+    let mut sums = Sums::Exact { n: 0, s: [0; 5] };
     for (y, x) in pairs {
-        n += 1;
-        let terms = match (i64::try_from(y), i64::try_from(x)) {
-            // The usual case: a product of two 64-bit values cannot overflow 128 bits.
-            (Ok(a), Ok(b)) => {
-                let (a, b) = (i128::from(a), i128::from(b));
-                [Some(y), Some(x), Some(a * a), Some(b * a), Some(b * b)]
-            }
-            _ => [
-                Some(y),
-                Some(x),
-                y.checked_mul(y),
-                x.checked_mul(y),
-                x.checked_mul(x),
-            ],
-        };
-        for (sum, term) in s.iter_mut().zip(terms) {
-            *sum = checked(sum.checked_add(checked(term)?))?;
-        }
+        add_exact(&mut sums, y, x)?;
     }
-    Ok(Sums::Exact { n, s })
+    Ok(sums)
 }
 
 fn checked(value: Option<i128>) -> Result<i128> {
@@ -293,18 +339,13 @@ impl Accumulator for RatioAccumulator {
             values[0].as_any().downcast_ref::<Float64Array>(),
             values[1].as_any().downcast_ref::<Float64Array>(),
         ) {
-            let (mut n, mut s) = (0u64, [0f64; 5]);
+            let mut sums = Sums::Float { n: 0, s: [0.0; 5] };
             for row in 0..y.len() {
-                if y.is_null(row) || x.is_null(row) {
-                    continue;
-                }
-                let (y, x) = (y.value(row), x.value(row));
-                n += 1;
-                for (sum, term) in s.iter_mut().zip([y, x, y * y, x * y, x * x]) {
-                    *sum += term;
+                if y.is_valid(row) && x.is_valid(row) {
+                    add_float(&mut sums, y.value(row), x.value(row))?;
                 }
             }
-            Sums::Float { n, s }
+            sums
         } else {
             return exec_err!("ratio_of_sums takes (y, x) as DECIMAL or DOUBLE");
         };
@@ -349,6 +390,155 @@ impl Accumulator for RatioAccumulator {
     }
 }
 
+/// `ratio_of_sums_*` under GROUP BY: the level and sums of every group, filled straight from
+/// the group indices.
+#[derive(Debug)]
+struct RatioGroups {
+    bound: Bound,
+    groups: Vec<(Option<f64>, Sums)>,
+}
+
+fn set_group_level(slot: &mut Option<f64>, value: f64) -> Result<()> {
+    match slot {
+        Some(existing) if existing.to_bits() != value.to_bits() => {
+            exec_err!("the level of ratio_of_sums must be the same for every row")
+        }
+        _ => {
+            *slot = Some(value);
+            Ok(())
+        }
+    }
+}
+
+impl GroupsAccumulator for RatioGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        if self.groups.len() < total_num_groups {
+            self.groups.resize(total_num_groups, (None, Sums::Empty));
+        }
+        let included = |row: usize| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+        if let Some(levels) = values.get(2) {
+            let Some(levels) = levels.as_any().downcast_ref::<Float64Array>() else {
+                return exec_err!("the level of ratio_of_sums must be DOUBLE");
+            };
+            for (row, &group) in group_indices.iter().enumerate() {
+                if included(row) && levels.is_valid(row) {
+                    set_group_level(&mut self.groups[group].0, levels.value(row))?;
+                }
+            }
+        }
+        if let (Some(y), Some(x)) = (
+            values[0].as_any().downcast_ref::<Decimal128Array>(),
+            values[1].as_any().downcast_ref::<Decimal128Array>(),
+        ) {
+            if opt_filter.is_none() && y.null_count() == 0 && x.null_count() == 0 {
+                let pairs = y.values().iter().zip(x.values().iter());
+                for ((&y, &x), &group) in pairs.zip(group_indices) {
+                    add_exact(&mut self.groups[group].1, y, x)?;
+                }
+            } else {
+                for (row, &group) in group_indices.iter().enumerate() {
+                    if included(row) && y.is_valid(row) && x.is_valid(row) {
+                        add_exact(&mut self.groups[group].1, y.value(row), x.value(row))?;
+                    }
+                }
+            }
+        } else if let (Some(y), Some(x)) = (
+            values[0].as_any().downcast_ref::<Float64Array>(),
+            values[1].as_any().downcast_ref::<Float64Array>(),
+        ) {
+            for (row, &group) in group_indices.iter().enumerate() {
+                if included(row) && y.is_valid(row) && x.is_valid(row) {
+                    add_float(&mut self.groups[group].1, y.value(row), x.value(row))?;
+                }
+            }
+        } else {
+            return exec_err!("ratio_of_sums takes (y, x) as DECIMAL or DOUBLE");
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let bound = self.bound;
+        let values: Float64Array = emit_to
+            .take_needed(&mut self.groups)
+            .iter()
+            .map(|(level, sums)| {
+                sums.moments()
+                    .interval(level.unwrap_or(DEFAULT_LEVEL))
+                    .map(|(low, high)| match bound {
+                        Bound::Low => low,
+                        Bound::High => high,
+                    })
+            })
+            .collect();
+        Ok(Arc::new(values))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let states: BinaryArray = emit_to
+            .take_needed(&mut self.groups)
+            .iter()
+            .map(|(level, sums)| {
+                let mut bytes = Vec::with_capacity(9 + 8 + 80);
+                sums.encode(*level, &mut bytes);
+                Some(bytes)
+            })
+            .collect();
+        Ok(vec![Arc::new(states)])
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        if self.groups.len() < total_num_groups {
+            self.groups.resize(total_num_groups, (None, Sums::Empty));
+        }
+        let Some(states) = values[0].as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("ratio_of_sums state must be BINARY");
+        };
+        for (row, &group) in group_indices.iter().enumerate() {
+            if states.is_valid(row) {
+                let (level, sums) = Sums::decode(states.value(row))?;
+                let slot = &mut self.groups[group];
+                if let Some(level) = level {
+                    set_group_level(&mut slot.0, level)?;
+                }
+                slot.1.merge(sums)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each input row as a state of its own (when DataFusion skips partial aggregation).
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let rows = values[0].len();
+        let mut single = RatioGroups {
+            bound: self.bound,
+            groups: Vec::new(),
+        };
+        let indices: Vec<usize> = (0..rows).collect();
+        single.update_batch(values, &indices, opt_filter, rows)?;
+        single.state(EmitTo::All)
+    }
+
+    fn size(&self) -> usize {
+        self.groups.capacity() * std::mem::size_of::<(Option<f64>, Sums)>()
+    }
+}
+
 /// The aggregate functions of this module.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     [
@@ -379,6 +569,93 @@ pub fn moments_bound(args: &[f64], high: bool) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_accumulator_equals_one_accumulator_per_group() {
+        let n = 2000;
+        let mut state = 0x9e37_79b9_u64;
+        let mut next = move |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % m
+        };
+        let groups: Vec<usize> = (0..n).map(|_| next(4) as usize).collect();
+        let mut cell = || (next(25) != 0).then(|| next(10_000_000) as i128);
+        let mut y: Vec<Option<i128>> = (0..n).map(|_| cell()).collect();
+        let x: Vec<Option<i128>> = (0..n).map(|_| cell()).collect();
+        // One value past 64 bits takes the checked path.
+        y[7] = Some(i128::from(i64::MAX) + 5);
+        let filter: BooleanArray = (0..n).map(|i| Some(i % 5 != 0)).collect();
+        let decimal = |v: &[Option<i128>]| -> ArrayRef {
+            Arc::new(
+                v.iter()
+                    .copied()
+                    .collect::<Decimal128Array>()
+                    .with_precision_and_scale(38, 2)
+                    .unwrap(),
+            )
+        };
+        let float = |v: &[Option<i128>]| -> ArrayRef {
+            Arc::new(
+                v.iter()
+                    .map(|v| v.map(|v| v as f64 / 100.0))
+                    .collect::<Float64Array>(),
+            )
+        };
+        for values in [vec![decimal(&y), decimal(&x)], vec![float(&y), float(&x)]] {
+            for bound in [Bound::Low, Bound::High] {
+                for filtered in [false, true] {
+                    let expected: Vec<Option<f64>> = (0..4)
+                        .map(|g| {
+                            let keep: BooleanArray = (0..n)
+                                .map(|i| Some(groups[i] == g && (!filtered || filter.value(i))))
+                                .collect();
+                            let mine: Vec<ArrayRef> = values
+                                .iter()
+                                .map(|v| datafusion::arrow::compute::filter(v, &keep).unwrap())
+                                .collect();
+                            let mut one = RatioAccumulator {
+                                bound,
+                                level: None,
+                                sums: Sums::Empty,
+                            };
+                            one.update_batch(&mine).unwrap();
+                            match one.evaluate().unwrap() {
+                                ScalarValue::Float64(v) => v,
+                                other => panic!("{other:?}"),
+                            }
+                        })
+                        .collect();
+                    let mut first = RatioGroups {
+                        bound,
+                        groups: Vec::new(),
+                    };
+                    let part_filter = filtered.then_some(&filter);
+                    first
+                        .update_batch(&values, &groups, part_filter, 4)
+                        .unwrap();
+                    let state = first.state(EmitTo::All).unwrap();
+                    let mut second = RatioGroups {
+                        bound,
+                        groups: Vec::new(),
+                    };
+                    second.merge_batch(&state, &[0, 1, 2, 3], 4).unwrap();
+                    let head = second.evaluate(EmitTo::First(1)).unwrap();
+                    let tail = second.evaluate(EmitTo::All).unwrap();
+                    let got: Vec<Option<f64>> = [head, tail]
+                        .iter()
+                        .flat_map(|a| {
+                            let a = a.as_any().downcast_ref::<Float64Array>().unwrap();
+                            a.iter().collect::<Vec<_>>()
+                        })
+                        .collect();
+                    assert_eq!(got, expected, "{bound:?}, filtered {filtered}");
+                    assert!(got.iter().all(Option::is_some));
+                }
+            }
+        }
+    }
 
     #[test]
     fn states_round_trip() {

@@ -16,7 +16,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, TypeSignature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature,
+    TypeSignature, Volatility,
 };
 
 use crate::stats::km::{KaplanMeier, Quantile, TimeCount};
@@ -123,6 +124,22 @@ impl AggregateUDFImpl for KmFunction {
             true,
         ))])
     }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(KmGroups {
+            statistic: self.statistic,
+            fixed: self.fixed.map(f64::from_bits),
+            groups: Vec::new(),
+            bytes: 0,
+        }))
+    }
 }
 
 /// Whole days below this are counted in a dense array (the common case: durations in days);
@@ -172,19 +189,33 @@ impl KmAccumulator {
         }
     }
 
+    /// Counts one time; returns how many bytes the histogram grew by.
     #[inline]
-    fn add(&mut self, time: f64, events: u64, censored: u64) {
+    fn add(&mut self, time: f64, events: u64, censored: u64) -> usize {
         let day = time as usize;
+        let mut grown = 0;
         let entry = if day as f64 == time && day < DENSE_DAYS && time.is_sign_positive() {
             if self.dense.len() <= day {
+                let before = self.dense.capacity();
                 self.dense.resize(day + 1, (0, 0));
+                grown = (self.dense.capacity() - before) * 16;
             }
             &mut self.dense[day]
         } else {
-            self.counts.entry(TimeKey::new(time)).or_default()
+            let key = TimeKey::new(time);
+            if !self.counts.contains_key(&key) {
+                grown = 40;
+            }
+            self.counts.entry(key).or_default()
         };
         entry.0 += events;
         entry.1 += censored;
+        grown
+    }
+
+    /// Bytes the histogram holds outside the struct.
+    fn heap_size(&self) -> usize {
+        self.dense.capacity() * 16 + self.counts.len() * 40
     }
 
     /// Every (time, events, censorings) with at least one case, in time order.
@@ -236,7 +267,8 @@ impl KmAccumulator {
         bytes
     }
 
-    fn decode_into(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Merges an encoded state; returns how many bytes the histogram grew by.
+    fn decode_into(&mut self, bytes: &[u8]) -> Result<usize> {
         if bytes.len() < 8 || !(bytes.len() - 8).is_multiple_of(24) {
             return exec_err!("corrupt Kaplan-Meier state");
         }
@@ -249,15 +281,49 @@ impl KmAccumulator {
         if !parameter.is_nan() {
             self.set_parameter(parameter)?;
         }
+        let mut grown = 0;
         for at in (8..bytes.len()).step_by(24) {
             let time = f64::from_le_bytes(word(at));
-            self.add(
+            grown += self.add(
                 time,
                 u64::from_le_bytes(word(at + 8)),
                 u64::from_le_bytes(word(at + 16)),
             );
         }
-        Ok(())
+        Ok(grown)
+    }
+
+    /// The function's value for this histogram.
+    fn value(&self) -> Result<ScalarValue> {
+        let km = self.estimate();
+        let parameter = self.parameter.unwrap_or(f64::NAN);
+        let float = |value: Option<f64>| Ok(ScalarValue::Float64(value));
+        // Like SQL's own aggregates, no usable row gives NULL. A NULL third argument gives NULL
+        // too: as NaN it makes every statistic undefined, and the flag is tested for it.
+        match (self.statistic, km.as_ref()) {
+            (Statistic::Curve, None) => ScalarValue::try_from(curve_type()),
+            (Statistic::Curve, Some(km)) => self.curve(km),
+            (Statistic::Reached, Some(km)) if self.parameter.is_some() => Ok(ScalarValue::Boolean(
+                Some(km.quantile(parameter).time.is_some()),
+            )),
+            (Statistic::Reached, _) => Ok(ScalarValue::Boolean(None)),
+            (_, None) => float(None),
+            (Statistic::Quantile(p), Some(km)) => float(part(km.quantile(parameter), p)),
+            (Statistic::Survival(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
+                    Part::Estimate => s,
+                    Part::Low => low,
+                    Part::High => high,
+                }))
+            }
+            (Statistic::EndedBy(p), Some(km)) => {
+                float(km.survival_at(parameter).map(|(s, low, high)| match p {
+                    Part::Estimate => 1.0 - s,
+                    Part::Low => 1.0 - high,
+                    Part::High => 1.0 - low,
+                }))
+            }
+        }
     }
 
     fn estimate(&self) -> Option<KaplanMeier> {
@@ -348,39 +414,11 @@ impl Accumulator for KmAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let km = self.estimate();
-        let parameter = self.parameter.unwrap_or(f64::NAN);
-        let float = |value: Option<f64>| Ok(ScalarValue::Float64(value));
-        // Like SQL's own aggregates, no usable row gives NULL. A NULL third argument gives NULL
-        // too: as NaN it makes every statistic undefined, and the flag is tested for it.
-        match (self.statistic, km.as_ref()) {
-            (Statistic::Curve, None) => ScalarValue::try_from(curve_type()),
-            (Statistic::Curve, Some(km)) => self.curve(km),
-            (Statistic::Reached, Some(km)) if self.parameter.is_some() => Ok(ScalarValue::Boolean(
-                Some(km.quantile(parameter).time.is_some()),
-            )),
-            (Statistic::Reached, _) => Ok(ScalarValue::Boolean(None)),
-            (_, None) => float(None),
-            (Statistic::Quantile(p), Some(km)) => float(part(km.quantile(parameter), p)),
-            (Statistic::Survival(p), Some(km)) => {
-                float(km.survival_at(parameter).map(|(s, low, high)| match p {
-                    Part::Estimate => s,
-                    Part::Low => low,
-                    Part::High => high,
-                }))
-            }
-            (Statistic::EndedBy(p), Some(km)) => {
-                float(km.survival_at(parameter).map(|(s, low, high)| match p {
-                    Part::Estimate => 1.0 - s,
-                    Part::Low => 1.0 - high,
-                    Part::High => 1.0 - low,
-                }))
-            }
-        }
+        self.value()
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.dense.capacity() * 16 + self.counts.len() * 40
+        std::mem::size_of_val(self) + self.heap_size()
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -395,6 +433,159 @@ impl Accumulator for KmAccumulator {
             self.decode_into(bytes)?;
         }
         Ok(())
+    }
+}
+
+/// The KM functions under GROUP BY: one histogram per group, filled straight from the group
+/// indices (no per-group copy of the input as with a plain [`Accumulator`]).
+#[derive(Debug)]
+struct KmGroups {
+    statistic: Statistic,
+    fixed: Option<f64>,
+    groups: Vec<KmAccumulator>,
+    /// Bytes held by the histograms, kept up to date as they grow.
+    bytes: usize,
+}
+
+impl KmGroups {
+    fn resize(&mut self, total: usize) {
+        if self.groups.len() < total {
+            let (statistic, fixed) = (self.statistic, self.fixed);
+            self.groups
+                .resize_with(total, || KmAccumulator::new(statistic, fixed));
+        }
+    }
+
+    /// Takes the groups to emit off the front.
+    fn take(&mut self, emit_to: EmitTo) -> Vec<KmAccumulator> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        let freed: usize = taken.iter().map(KmAccumulator::heap_size).sum();
+        self.bytes = self.bytes.saturating_sub(freed);
+        taken
+    }
+}
+
+impl GroupsAccumulator for KmGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        let (Some(times), Some(events)) = (
+            values[0].as_any().downcast_ref::<Float64Array>(),
+            values[1].as_any().downcast_ref::<BooleanArray>(),
+        ) else {
+            return exec_err!("KM functions take (DOUBLE duration, BOOLEAN event)");
+        };
+        let included = |row: usize| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+        if let Some(parameters) = values.get(2) {
+            let Some(parameters) = parameters.as_any().downcast_ref::<Float64Array>() else {
+                return exec_err!("the third argument of a KM function must be DOUBLE");
+            };
+            // Every row is checked: a parameter that varies within a group is an error.
+            for (row, &group) in group_indices.iter().enumerate() {
+                if included(row) && parameters.is_valid(row) {
+                    let value = parameters.value(row);
+                    let accumulator = &mut self.groups[group];
+                    if accumulator.parameter.map(f64::to_bits) != Some(value.to_bits()) {
+                        accumulator.set_parameter(value)?;
+                    }
+                }
+            }
+        }
+        let mut grown = 0;
+        if opt_filter.is_none() && times.null_count() == 0 && events.null_count() == 0 {
+            // The usual case, without per-row validity checks.
+            let rows = times.values().iter().zip(events.values().iter());
+            for ((&time, event), &group) in rows.zip(group_indices) {
+                if !time.is_nan() {
+                    grown += self.groups[group].add(time, u64::from(event), u64::from(!event));
+                }
+            }
+        } else {
+            for (row, &group) in group_indices.iter().enumerate() {
+                if !included(row) || times.is_null(row) || events.is_null(row) {
+                    continue;
+                }
+                let (time, event) = (times.value(row), events.value(row));
+                if !time.is_nan() {
+                    grown += self.groups[group].add(time, u64::from(event), u64::from(!event));
+                }
+            }
+        }
+        self.bytes += grown;
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let values = self
+            .take(emit_to)
+            .iter()
+            .map(KmAccumulator::value)
+            .collect::<Result<Vec<_>>>()?;
+        if values.is_empty() {
+            let data_type = match self.statistic {
+                Statistic::Reached => DataType::Boolean,
+                Statistic::Curve => curve_type(),
+                _ => DataType::Float64,
+            };
+            return Ok(datafusion::arrow::array::new_empty_array(&data_type));
+        }
+        ScalarValue::iter_to_array(values)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let states: BinaryArray = self
+            .take(emit_to)
+            .iter()
+            .map(|accumulator| Some(accumulator.encode()))
+            .collect();
+        Ok(vec![Arc::new(states)])
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        let Some(states) = values[0].as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("corrupt Kaplan-Meier state");
+        };
+        let mut grown = 0;
+        for (row, &group) in group_indices.iter().enumerate() {
+            if states.is_valid(row) {
+                grown += self.groups[group].decode_into(states.value(row))?;
+            }
+        }
+        self.bytes += grown;
+        Ok(())
+    }
+
+    /// Each input row as a state of its own (when DataFusion skips partial aggregation).
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let rows = values[0].len();
+        let mut single = KmGroups {
+            statistic: self.statistic,
+            fixed: self.fixed,
+            groups: Vec::new(),
+            bytes: 0,
+        };
+        let indices: Vec<usize> = (0..rows).collect();
+        single.update_batch(values, &indices, opt_filter, rows)?;
+        single.state(EmitTo::All)
+    }
+
+    fn size(&self) -> usize {
+        self.groups.capacity() * std::mem::size_of::<KmAccumulator>() + self.bytes
     }
 }
 
@@ -437,6 +628,131 @@ mod tests {
         for (time, key) in times.iter().zip(&keys) {
             assert_eq!(key.time().to_bits(), time.to_bits());
         }
+    }
+
+    /// Rows of a small deterministic data set: (group, time or NULL, event or NULL, filter).
+    fn rows() -> Vec<(usize, Option<f64>, Option<bool>, bool)> {
+        let mut state = 0x2545_f491_u64;
+        let mut next = move |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % m
+        };
+        (0..3000)
+            .map(|_| {
+                let group = next(5) as usize;
+                let time = match next(40) {
+                    0 => None,
+                    1 => Some(f64::NAN),
+                    2 => Some(20_000.5),
+                    _ => Some(next(400) as f64),
+                };
+                let event = (next(30) != 0).then(|| next(3) != 0);
+                (group, time, event, next(7) != 0)
+            })
+            .collect()
+    }
+
+    fn statistics() -> Vec<(Statistic, Option<f64>, Option<f64>)> {
+        use Part::{Estimate, High, Low};
+        vec![
+            (Statistic::Quantile(Estimate), Some(0.5), None),
+            (Statistic::Quantile(Low), None, Some(0.25)),
+            (Statistic::Reached, Some(0.5), None),
+            (Statistic::Survival(High), None, Some(90.0)),
+            (Statistic::EndedBy(Low), None, Some(30.0)),
+            (Statistic::Curve, None, None),
+        ]
+    }
+
+    #[test]
+    fn groups_accumulator_equals_one_accumulator_per_group() {
+        let rows = rows();
+        let times: ArrayRef = Arc::new(rows.iter().map(|r| r.1).collect::<Float64Array>());
+        let events: ArrayRef = Arc::new(rows.iter().map(|r| r.2).collect::<BooleanArray>());
+        let filter: BooleanArray = rows.iter().map(|r| Some(r.3)).collect();
+        let groups: Vec<usize> = rows.iter().map(|r| r.0).collect();
+        for (statistic, fixed, parameter) in statistics() {
+            let mut values = vec![times.clone(), events.clone()];
+            if let Some(p) = parameter {
+                values.push(Arc::new(Float64Array::from(vec![p; rows.len()])));
+            }
+            for filtered in [false, true] {
+                let filter = filtered.then_some(&filter);
+                // Reference: the plain accumulator over each group's rows.
+                let expected: Vec<ScalarValue> = (0..5)
+                    .map(|g| {
+                        let keep: BooleanArray = rows
+                            .iter()
+                            .map(|r| Some(r.0 == g && (!filtered || r.3)))
+                            .collect();
+                        let mine: Vec<ArrayRef> = values
+                            .iter()
+                            .map(|v| datafusion::arrow::compute::filter(v, &keep).unwrap())
+                            .collect();
+                        let mut one = KmAccumulator::new(statistic, fixed);
+                        one.update_batch(&mine).unwrap();
+                        one.evaluate().unwrap()
+                    })
+                    .collect();
+                // Two batches into one groups accumulator, its state merged into another.
+                let mut first = KmGroups {
+                    statistic,
+                    fixed,
+                    groups: Vec::new(),
+                    bytes: 0,
+                };
+                let half = rows.len() / 2;
+                let slice = |v: &ArrayRef, a: usize, n: usize| v.slice(a, n);
+                for (start, length) in [(0, half), (half, rows.len() - half)] {
+                    let part: Vec<ArrayRef> =
+                        values.iter().map(|v| slice(v, start, length)).collect();
+                    let part_filter = filter.map(|f| f.slice(start, length));
+                    first
+                        .update_batch(
+                            &part,
+                            &groups[start..start + length],
+                            part_filter.as_ref(),
+                            5,
+                        )
+                        .unwrap();
+                }
+                assert!(first.size() > 0);
+                let state = first.state(EmitTo::All).unwrap();
+                let mut second = KmGroups {
+                    statistic,
+                    fixed,
+                    groups: Vec::new(),
+                    bytes: 0,
+                };
+                second.merge_batch(&state, &[0, 1, 2, 3, 4], 5).unwrap();
+                let head = second.evaluate(EmitTo::First(2)).unwrap();
+                let tail = second.evaluate(EmitTo::All).unwrap();
+                let got: Vec<ScalarValue> = (0..2)
+                    .map(|i| ScalarValue::try_from_array(&head, i).unwrap())
+                    .chain((0..3).map(|i| ScalarValue::try_from_array(&tail, i).unwrap()))
+                    .collect();
+                assert_eq!(got, expected, "{statistic:?}, filtered {filtered}");
+            }
+        }
+    }
+
+    #[test]
+    fn groups_reject_a_parameter_that_varies_within_a_group() {
+        let mut groups = KmGroups {
+            statistic: Statistic::Survival(Part::Estimate),
+            fixed: None,
+            groups: Vec::new(),
+            bytes: 0,
+        };
+        let values: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])),
+            Arc::new(BooleanArray::from(vec![true, false, true])),
+            Arc::new(Float64Array::from(vec![30.0, 90.0, 30.0])),
+        ];
+        assert!(groups.update_batch(&values, &[0, 1, 0], None, 2).is_ok());
+        assert!(groups.update_batch(&values, &[0, 0, 1], None, 2).is_err());
     }
 
     #[test]
