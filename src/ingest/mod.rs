@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod files;
 pub mod parse;
+pub mod rows;
 pub mod validate;
 
 use std::collections::BTreeMap;
