@@ -9,6 +9,9 @@ pub mod pipeline;
 pub mod rows;
 pub mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 
