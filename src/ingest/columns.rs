@@ -2,13 +2,15 @@
 //! Decimal128(18,2), dates as Date32. Rows are appended only after they passed every rule.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder,
-    StringBuilder, StringDictionaryBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder, DictionaryArray,
+    Float64Builder, Int32Builder, StringBuilder, StringDictionaryBuilder,
 };
-use datafusion::arrow::datatypes::{Int32Type, SchemaRef};
+use datafusion::arrow::compute::concat;
+use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::contract::{self, Kind};
@@ -159,4 +161,108 @@ impl Columns {
         self.flush()?;
         Ok(self.batches)
     }
+}
+
+/// Gathers record batches of accepted rows into batches of [`BATCH_ROWS`] rows (the last one
+/// shorter), the same batches [`Columns`] builds from the same rows appended one by one: the
+/// dictionary of each category column holds that batch's values in order of first use.
+pub struct Rebatch {
+    schema: SchemaRef,
+    pending: Vec<RecordBatch>,
+    rows: usize,
+    batches: Vec<RecordBatch>,
+}
+
+impl Rebatch {
+    /// Batches of the given schema.
+    pub fn new(schema: SchemaRef) -> Rebatch {
+        Rebatch {
+            schema,
+            pending: Vec::new(),
+            rows: 0,
+            batches: Vec::new(),
+        }
+    }
+
+    /// Appends the rows of `batch`.
+    pub fn push(&mut self, mut batch: RecordBatch) -> anyhow::Result<()> {
+        while self.rows + batch.num_rows() >= BATCH_ROWS {
+            let head = BATCH_ROWS - self.rows;
+            self.pending.push(batch.slice(0, head));
+            self.rows = BATCH_ROWS;
+            self.flush()?;
+            batch = batch.slice(head, batch.num_rows() - head);
+        }
+        if batch.num_rows() > 0 {
+            self.rows += batch.num_rows();
+            self.pending.push(batch);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let pieces = std::mem::take(&mut self.pending);
+        let arrays = (0..self.schema.fields().len())
+            .map(|index| {
+                let column: Vec<&dyn Array> =
+                    pieces.iter().map(|b| b.column(index).as_ref()).collect();
+                match column[0].data_type() {
+                    DataType::Dictionary(_, _) => categories(&column),
+                    _ => Ok(concat(&column)?),
+                }
+            })
+            .collect::<anyhow::Result<Vec<ArrayRef>>>()?;
+        self.batches
+            .push(RecordBatch::try_new(self.schema.clone(), arrays)?);
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// All rows pushed so far, as record batches.
+    pub fn finish(mut self) -> anyhow::Result<Vec<RecordBatch>> {
+        self.flush()?;
+        Ok(self.batches)
+    }
+}
+
+/// Joins pieces of a category column into one array whose dictionary lists the values in order
+/// of first use, as [`StringDictionaryBuilder`] does.
+fn categories(pieces: &[&dyn Array]) -> anyhow::Result<ArrayRef> {
+    let rows = pieces.iter().map(|piece| piece.len()).sum();
+    let mut keys = Int32Builder::with_capacity(rows);
+    let mut values = StringBuilder::new();
+    let mut codes: HashMap<&str, i32> = HashMap::new();
+    for piece in pieces {
+        let piece = piece.as_dictionary::<Int32Type>();
+        let dictionary = piece.values().as_string::<i32>();
+        let mut recoded: Vec<Option<i32>> = vec![None; dictionary.len()];
+        for key in piece.keys() {
+            let Some(key) = key else {
+                keys.append_null();
+                continue;
+            };
+            let key = usize::try_from(key)?;
+            let code = match recoded[key] {
+                Some(code) => code,
+                None => {
+                    let value = dictionary.value(key);
+                    let next = i32::try_from(codes.len())?;
+                    let code = *codes.entry(value).or_insert_with(|| {
+                        values.append_value(value);
+                        next
+                    });
+                    recoded[key] = Some(code);
+                    code
+                }
+            };
+            keys.append_value(code);
+        }
+    }
+    Ok(Arc::new(DictionaryArray::try_new(
+        keys.finish(),
+        Arc::new(values.finish()),
+    )?))
 }

@@ -5,13 +5,18 @@
 pub mod columns;
 pub mod files;
 pub mod parse;
+pub mod pipeline;
+pub mod rows;
 pub mod validate;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::Context;
-use datafusion::arrow::array::{Array, StringArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -23,7 +28,9 @@ use crate::config::JobConfig;
 use crate::error::{data, usage};
 use crate::privacy::identifiers::Detector;
 use files::{Format, Input, Origin};
-use validate::{Cells, Counts, Reject, Validator};
+use pipeline::{Handoff, Plan};
+use rows::{Records, Rows};
+use validate::{Counts, FileRules, Reject, Validator};
 
 /// One input as recorded in the manifest.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -54,17 +61,27 @@ pub struct Ingested {
     pub identifiers: BTreeMap<(String, Detector), u64>,
 }
 
-/// Reads every input through one validator.
+/// Reads every input, in order, into one table; validation runs on every available core.
 pub fn ingest(
     inputs: &[Input],
     config: &JobConfig,
     progress: &ProgressBar,
 ) -> anyhow::Result<Ingested> {
+    ingest_with(inputs, config, progress, &Plan::available())
+}
+
+/// [`ingest`] with a given number of workers and chunk size; the result is the same for all.
+pub fn ingest_with(
+    inputs: &[Input],
+    config: &JobConfig,
+    progress: &ProgressBar,
+    plan: &Plan,
+) -> anyhow::Result<Ingested> {
     let mut validator = Validator::new(config);
     let mut records = Vec::new();
     for input in inputs {
         let before = validator.counts.read;
-        let (bytes, sha256) = read_one(input, config, &mut validator, progress)
+        let (bytes, sha256) = read_one(input, config, plan, &mut validator, progress)
             .with_context(|| format!("reading `{}`", input.name))?;
         let rows = validator.counts.read - before;
         if rows == 0 {
@@ -95,6 +112,7 @@ pub fn ingest(
 fn read_one(
     input: &Input,
     config: &JobConfig,
+    plan: &Plan,
     validator: &mut Validator,
     progress: &ProgressBar,
 ) -> anyhow::Result<(u64, String)> {
@@ -102,7 +120,7 @@ fn read_one(
         Format::Csv(compression) => {
             let mut hashing = Hashing::new(input.open_raw()?);
             let reader = files::decompress(compression, Box::new(&mut hashing))?;
-            read_csv(&input.name, reader, config, validator, progress)?;
+            read_csv(&input.name, reader, config, plan, validator, progress)?;
             Ok(hashing.finish())
         }
         Format::Ndjson => {
@@ -111,14 +129,14 @@ fn read_one(
             hashing
                 .read_to_string(&mut text)
                 .map_err(|e| data(format!("`{}` is not UTF-8 text: {e}", input.name)))?;
-            read_ndjson(&input.name, &text, validator, progress)?;
+            read_ndjson(&input.name, &text, config, plan, validator, progress)?;
             Ok(hashing.finish())
         }
         Format::Parquet => {
             let Origin::Path(path) = &input.origin else {
                 anyhow::bail!("bundled inputs are CSV");
             };
-            read_parquet(&input.name, path, validator, progress)?;
+            read_parquet(&input.name, path, config, plan, validator, progress)?;
             let mut hashing = Hashing::new(input.open_raw()?);
             std::io::copy(&mut hashing, &mut std::io::sink())?;
             Ok(hashing.finish())
@@ -163,19 +181,11 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Cells for csv::StringRecord {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn cell(&self, index: usize) -> Option<&str> {
-        self.get(index)
-    }
-}
-
 fn read_csv(
     name: &str,
     reader: Box<dyn Read + Send + '_>,
     config: &JobConfig,
+    plan: &Plan,
     validator: &mut Validator,
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
@@ -201,49 +211,47 @@ fn read_csv(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    validator.start_file(name, &header)?;
-    let mut record = csv::StringRecord::new();
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                validator.row(line, &record)?;
-            }
-            Err(error) => match error.kind() {
-                csv::ErrorKind::Utf8 { pos, .. } => {
-                    let line = pos.as_ref().map_or(0, |p| p.line());
-                    validator.reject_whole_row(line, "invalid_utf8");
+    let rules = FileRules::new(config, name, &header)?;
+    pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
+        let mut record = csv::StringRecord::new();
+        let mut records = Records::with_capacity(plan.chunk_rows);
+        loop {
+            match csv.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| p.line());
+                    records.push(line, record.iter().map(Some));
                 }
-                _ => return Err(data(format!("`{name}`: malformed CSV: {error}"))),
-            },
+                Err(error) => match error.kind() {
+                    csv::ErrorKind::Utf8 { pos, .. } => {
+                        let line = pos.as_ref().map_or(0, |p| p.line());
+                        records.push_unreadable(line, "invalid_utf8");
+                    }
+                    _ => {
+                        // The rows before the error are validated first: their errors come first.
+                        if !records.is_empty() {
+                            send(Rows::Text(records));
+                        }
+                        return Err(data(format!("`{name}`: malformed CSV: {error}")));
+                    }
+                },
+            }
+            if records.len() >= plan.chunk_rows && !send(Rows::Text(records.take())) {
+                return Ok(());
+            }
         }
-        tick(progress, validator.counts.read);
-    }
-    Ok(())
-}
-
-fn tick(progress: &ProgressBar, rows: u64) {
-    if rows.is_multiple_of(16_384) {
-        progress.set_position(rows);
-    }
-}
-
-/// One row of cells already extracted as text.
-struct TextRow(Vec<Option<String>>);
-
-impl Cells for TextRow {
-    fn count(&self) -> usize {
-        self.0.len()
-    }
-    fn cell(&self, index: usize) -> Option<&str> {
-        self.0.get(index).and_then(|c| c.as_deref())
-    }
+        if !records.is_empty() {
+            send(Rows::Text(records));
+        }
+        Ok(())
+    })
 }
 
 fn read_ndjson(
     name: &str,
     text: &str,
+    config: &JobConfig,
+    plan: &Plan,
     validator: &mut Validator,
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
@@ -258,22 +266,33 @@ fn read_ndjson(
             }
         }
     }
-    validator.start_file(name, &header)?;
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let line_number = number as u64 + 1;
-        match serde_json::from_str(line) {
-            Ok(serde_json::Value::Object(map)) => {
-                let cells = header.iter().map(|key| map.get(key).and_then(json_text));
-                validator.row(line_number, &TextRow(cells.collect()))?;
+    let rules = FileRules::new(config, name, &header)?;
+    pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
+        let mut records = Records::with_capacity(plan.chunk_rows);
+        for (number, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
             }
-            _ => validator.reject_whole_row(line_number, "invalid_json"),
+            let line_number = number as u64 + 1;
+            match serde_json::from_str(line) {
+                Ok(serde_json::Value::Object(map)) => {
+                    let cells: Vec<Option<String>> = header
+                        .iter()
+                        .map(|key| map.get(key).and_then(json_text))
+                        .collect();
+                    records.push(line_number, cells.iter().map(Option::as_deref));
+                }
+                _ => records.push_unreadable(line_number, "invalid_json"),
+            }
+            if records.len() >= plan.chunk_rows && !send(Rows::Text(records.take())) {
+                return Ok(());
+            }
         }
-        tick(progress, validator.counts.read);
-    }
-    Ok(())
+        if !records.is_empty() {
+            send(Rows::Text(records));
+        }
+        Ok(())
+    })
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
@@ -287,6 +306,8 @@ fn json_text(value: &serde_json::Value) -> Option<String> {
 fn read_parquet(
     name: &str,
     path: &std::path::Path,
+    config: &JobConfig,
+    plan: &Plan,
     validator: &mut Validator,
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
@@ -299,53 +320,35 @@ fn read_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    validator.start_file(name, &header)?;
-    let reader = builder.with_batch_size(8192).build()?;
-    let mut line = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| data(format!("`{name}`: {e}")))?;
-        let columns = batch
-            .columns()
-            .iter()
-            .zip(&header)
-            .map(|(array, column)| {
-                cast(array, &DataType::Utf8).map_err(|e| {
-                    usage(format!(
-                        "`{name}` column `{column}`: cannot read as text: {e}"
-                    ))
+    let rules = FileRules::new(config, name, &header)?;
+    let reader = builder.with_batch_size(plan.chunk_rows).build()?;
+    pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
+        let mut line = 1u64;
+        for batch in reader {
+            let batch = batch.map_err(|e| data(format!("`{name}`: {e}")))?;
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(&header)
+                .map(|(array, column)| {
+                    let text = cast(array, &DataType::Utf8).map_err(|e| {
+                        usage(format!(
+                            "`{name}` column `{column}`: cannot read as text: {e}"
+                        ))
+                    })?;
+                    Ok(text.as_string::<i32>().clone())
                 })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let strings: Vec<&StringArray> = columns
-            .iter()
-            .filter_map(|c| c.as_any().downcast_ref::<StringArray>())
-            .collect();
-        for row in 0..batch.num_rows() {
-            line += 1;
-            validator.row(
-                line,
-                &ArrowRow {
-                    columns: &strings,
-                    row,
-                },
-            )?;
-            tick(progress, validator.counts.read);
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let rows = batch.num_rows();
+            if !send(Rows::Arrow {
+                first_line: line,
+                columns,
+                rows,
+            }) {
+                return Ok(());
+            }
+            line += rows as u64;
         }
-    }
-    Ok(())
-}
-
-struct ArrowRow<'a> {
-    columns: &'a [&'a StringArray],
-    row: usize,
-}
-
-impl Cells for ArrowRow<'_> {
-    fn count(&self) -> usize {
-        self.columns.len()
-    }
-    fn cell(&self, index: usize) -> Option<&str> {
-        let column = self.columns.get(index)?;
-        (!column.is_null(self.row)).then(|| column.value(self.row))
-    }
+        Ok(())
+    })
 }

@@ -1,6 +1,10 @@
 //! The contract rules of DESIGN §2, applied row by row: a row that breaks one is quarantined
 //! with its file, line, column and rule; a row that passes is appended to the columnar table.
 //! Every source cell also goes through the identifier scan here, so the input is read once.
+//!
+//! Rows are checked a chunk at a time ([`FileRules::check`], on any thread); a [`Validator`]
+//! then merges the checked chunks in input order, which is where a case id already accepted
+//! earlier makes a row a `duplicate_case_id` reject (the first occurrence wins).
 
 use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
@@ -8,8 +12,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
-use super::columns::{Columns, Value};
+use datafusion::arrow::array::BooleanArray;
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::columns::{Columns, Rebatch, Value};
 use super::parse;
+use super::rows::Rows;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
 use crate::error::data;
@@ -46,11 +56,13 @@ struct Layout {
     scanned: Vec<usize>,
     /// Scanned columns whose validated values cannot hold an identifier are left out here.
     scanned_when_valid: Vec<usize>,
+    /// The scanned columns left out of `scanned_when_valid`.
+    scanned_unless_valid: Vec<usize>,
     header: Vec<String>,
 }
 
 /// Counts kept for the manifest.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Counts {
     /// Data rows read from all inputs.
     pub read: u64,
@@ -62,43 +74,44 @@ pub struct Counts {
     pub rejected: BTreeMap<String, u64>,
 }
 
-/// Validates rows from any number of files into one table.
-pub struct Validator<'a> {
-    config: &'a JobConfig,
-    keep_names: Vec<String>,
-    columns: Columns,
-    seen: HashSet<(u64, u64), BuildHasherDefault<Fingerprinted>>,
-    row: Vec<Value>,
-    layout: Option<Layout>,
-    source: String,
-    /// Quarantined rows.
-    pub rejects: Vec<Reject>,
-    /// Row counts.
-    pub counts: Counts,
-    /// Identifier scan hits per (source column, detector).
-    pub identifiers: BTreeMap<(String, Detector), u64>,
-}
-
-impl<'a> Validator<'a> {
-    /// A validator for one job config.
-    pub fn new(config: &'a JobConfig) -> Validator<'a> {
-        let keep_names: Vec<String> = config.keep.keys().cloned().collect();
-        Validator {
-            config,
-            columns: Columns::new(&keep_names),
-            keep_names,
-            seen: HashSet::default(),
-            row: Vec::new(),
-            layout: None,
-            source: String::new(),
-            rejects: Vec::new(),
-            counts: Counts::default(),
-            identifiers: BTreeMap::new(),
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.read += other.read;
+        self.filtered += other.filtered;
+        self.accepted += other.accepted;
+        for (rule, rows) in &other.rejected {
+            *self.rejected.entry(rule.clone()).or_default() += rows;
         }
     }
+}
 
-    /// Starts a new file with its header; errors when a mapped column is missing.
-    pub fn start_file(&mut self, source: &str, header: &[String]) -> anyhow::Result<()> {
+/// Identifier scan hits per (source column, detector).
+pub type Hits = BTreeMap<(String, Detector), u64>;
+
+/// The rules for the rows of one input: the job config and where each piece a row needs sits in
+/// the input's header.
+pub struct FileRules<'a> {
+    config: &'a JobConfig,
+    keep_names: Vec<String>,
+    layout: Layout,
+    source: String,
+}
+
+/// The outcome of checking one chunk of rows, before duplicate case ids are known.
+pub struct Checked {
+    /// Rows that passed every rule but the unique case id.
+    batches: Vec<RecordBatch>,
+    /// Per row of `batches`: its position in the chunk and its case id's fingerprint.
+    accepted: Vec<(usize, Option<Fingerprint>)>,
+    /// Quarantined rows with their position in the chunk.
+    rejects: Vec<(usize, Reject)>,
+    counts: Counts,
+    identifiers: Hits,
+}
+
+impl<'a> FileRules<'a> {
+    /// The rules for an input with this header; errors when a mapped column is missing.
+    pub fn new(config: &'a JobConfig, source: &str, header: &[String]) -> anyhow::Result<Self> {
         let position = |name: &str| header.iter().position(|h| h == name);
         let missing = |name: &str, role: String| {
             data(format!(
@@ -108,7 +121,7 @@ impl<'a> Validator<'a> {
         let mut contract_positions = Vec::new();
         for column in contract::COLUMNS {
             let index =
-                match self.config.source_name(column.name) {
+                match config.source_name(column.name) {
                     None => None,
                     Some(name) => Some(position(name).ok_or_else(|| {
                         missing(name, format!("contract column `{}`", column.name))
@@ -117,14 +130,14 @@ impl<'a> Validator<'a> {
             contract_positions.push(index);
         }
         let mut keep = Vec::new();
-        for (name, source_column) in &self.config.keep {
+        for (name, source_column) in &config.keep {
             keep.push(
                 position(source_column)
                     .ok_or_else(|| missing(source_column, format!("kept as `{name}`")))?,
             );
         }
         let mut filters = Vec::new();
-        for filter in &self.config.filter {
+        for filter in &config.filter {
             let index = position(&filter.column)
                 .ok_or_else(|| missing(&filter.column, "row filter".into()))?;
             filters.push((index, filter.values.clone()));
@@ -132,7 +145,7 @@ impl<'a> Validator<'a> {
         let scanned: Vec<usize> = header
             .iter()
             .enumerate()
-            .filter(|(_, name)| !self.config.privacy.safe_columns.contains_key(*name))
+            .filter(|(_, name)| !config.privacy.safe_columns.contains_key(*name))
             .map(|(index, _)| index)
             .collect();
         let proven_safe = |index: &usize| {
@@ -145,52 +158,73 @@ impl<'a> Validator<'a> {
                 && !keep.contains(index)
                 && uses.all(|(column, _)| validated_values_are_safe(column.kind))
         };
-        let scanned_when_valid = scanned
-            .iter()
-            .filter(|index| !proven_safe(index))
-            .copied()
-            .collect();
-        self.layout = Some(Layout {
-            contract: contract_positions,
-            keep,
-            filters,
-            scanned,
-            scanned_when_valid,
-            header: header.to_vec(),
-        });
-        self.source = source.to_string();
-        Ok(())
+        let (scanned_unless_valid, scanned_when_valid) =
+            scanned.iter().copied().partition(proven_safe);
+        Ok(FileRules {
+            config,
+            keep_names: config.keep.keys().cloned().collect(),
+            layout: Layout {
+                contract: contract_positions,
+                keep,
+                filters,
+                scanned,
+                scanned_when_valid,
+                scanned_unless_valid,
+                header: header.to_vec(),
+            },
+            source: source.to_string(),
+        })
     }
 
-    /// Checks one source row and either appends it or quarantines it.
-    pub fn row(&mut self, line: u64, cells: &dyn Cells) -> anyhow::Result<()> {
-        let Some(layout) = self.layout.take() else {
-            anyhow::bail!("row before header");
+    /// Checks every row of a chunk; `row` is scratch space kept between calls.
+    pub fn check(&self, rows: &Rows, row: &mut Vec<Value>) -> anyhow::Result<Checked> {
+        let mut columns = Columns::new(&self.keep_names);
+        let mut checked = Checked {
+            batches: Vec::new(),
+            accepted: Vec::new(),
+            rejects: Vec::new(),
+            counts: Counts::default(),
+            identifiers: Hits::new(),
         };
-        let outcome = self.check(&layout, line, cells);
-        self.layout = Some(layout);
-        match outcome {
-            Check::Filtered => self.counts.filtered += 1,
-            Check::Rejected(reject) => {
-                *self
-                    .counts
-                    .rejected
-                    .entry(reject.rule.to_string())
-                    .or_default() += 1;
-                self.rejects.push(reject);
-            }
-            Check::Accepted => {
-                self.columns.append(&self.row)?;
-                self.counts.accepted += 1;
+        for index in 0..rows.len() {
+            let line = rows.line(index);
+            checked.counts.read += 1;
+            let outcome = match rows.row(index) {
+                Ok(cells) => self.check_row(row, line, &cells, &mut checked.identifiers),
+                // Could not even be split into cells (bad encoding, bad JSON).
+                Err(rule) => Check::Rejected(self.reject(line, "", rule, None)),
+            };
+            match outcome {
+                Check::Filtered => checked.counts.filtered += 1,
+                Check::Rejected(reject) => {
+                    *checked
+                        .counts
+                        .rejected
+                        .entry(reject.rule.to_string())
+                        .or_default() += 1;
+                    checked.rejects.push((index, reject));
+                }
+                Check::Accepted(id) => {
+                    columns.append(row)?;
+                    checked.counts.accepted += 1;
+                    checked.accepted.push((index, id));
+                }
             }
         }
-        Ok(())
+        checked.batches = columns.finish()?;
+        Ok(checked)
     }
 
-    fn check(&mut self, layout: &Layout, line: u64, cells: &dyn Cells) -> Check {
-        self.counts.read += 1;
+    fn check_row(
+        &self,
+        row: &mut Vec<Value>,
+        line: u64,
+        cells: &dyn Cells,
+        identifiers: &mut Hits,
+    ) -> Check {
+        let layout = &self.layout;
         if cells.count() != layout.header.len() {
-            self.scan(&layout.scanned, layout, cells);
+            self.scan(&layout.scanned, cells, identifiers);
             return Check::Rejected(self.reject(line, "", "wrong_field_count", None));
         }
         let keeps = |(index, values): &(usize, Vec<String>)| {
@@ -199,21 +233,21 @@ impl<'a> Validator<'a> {
                 .is_some_and(|c| values.iter().any(|v| v == c))
         };
         if !layout.filters.iter().all(keeps) {
-            self.scan(&layout.scanned, layout, cells);
+            self.scan(&layout.scanned, cells, identifiers);
             return Check::Filtered;
         }
-        match self.parse_row(layout, cells) {
+        match self.parse_row(row, cells) {
             Err((index, rule)) => {
-                self.scan(&layout.scanned, layout, cells);
+                self.scan(&layout.scanned, cells, identifiers);
                 let value = index.and_then(|i| cells.cell(i));
                 let column = index
                     .and_then(|i| layout.header.get(i).cloned())
                     .unwrap_or_default();
                 Check::Rejected(self.reject(line, &column, rule, value))
             }
-            Ok(()) => {
-                self.scan(&layout.scanned_when_valid, layout, cells);
-                Check::Accepted
+            Ok(id) => {
+                self.scan(&layout.scanned_when_valid, cells, identifiers);
+                Check::Accepted(id)
             }
         }
     }
@@ -231,22 +265,41 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn scan(&mut self, columns: &[usize], layout: &Layout, cells: &dyn Cells) {
+    fn scan(&self, columns: &[usize], cells: &dyn Cells, identifiers: &mut Hits) {
         for index in columns {
             if let Some(detector) = cells.cell(*index).and_then(identifiers::detect) {
-                let name = layout.header[*index].clone();
-                *self.identifiers.entry((name, detector)).or_default() += 1;
+                let name = self.layout.header[*index].clone();
+                *identifiers.entry((name, detector)).or_default() += 1;
             }
         }
     }
 
-    /// Parses every contract and kept column into `self.row`; errors carry the source index.
+    /// Quarantines an accepted row whose case id was accepted before: the row is scanned as
+    /// any rejected row is (the columns left out for valid rows too).
+    fn duplicate(&self, rows: &Rows, index: usize, identifiers: &mut Hits) -> Reject {
+        let line = rows.line(index);
+        let (column, value) = match rows.row(index) {
+            Ok(cells) => {
+                self.scan(&self.layout.scanned_unless_valid, &cells, identifiers);
+                let source = self.position("case_id").and_then(|(_, source)| source);
+                let column = source.and_then(|s| self.layout.header.get(s).cloned());
+                let value = source.and_then(|s| cells.cell(s)).map(str::to_string);
+                (column.unwrap_or_default(), value)
+            }
+            Err(_) => (String::new(), None),
+        };
+        self.reject(line, &column, "duplicate_case_id", value.as_deref())
+    }
+
+    /// Parses every contract and kept column into `row`; errors carry the source index.
+    /// Returns the fingerprint of the case id, for the unique case id rule.
     fn parse_row(
-        &mut self,
-        layout: &Layout,
+        &self,
+        row: &mut Vec<Value>,
         cells: &dyn Cells,
-    ) -> Result<(), (Option<usize>, &'static str)> {
-        self.row.clear();
+    ) -> Result<Option<Fingerprint>, (Option<usize>, &'static str)> {
+        let layout = &self.layout;
+        row.clear();
         for (column, index) in contract::COLUMNS.iter().zip(&layout.contract) {
             let text = index.and_then(|i| cells.cell(i)).map(str::trim);
             let text = text.filter(|t| !t.is_empty() && !self.is_null(t));
@@ -255,14 +308,13 @@ impl<'a> Validator<'a> {
                 None => Value::Null,
                 Some(text) => self.value(column, text).map_err(|rule| (*index, rule))?,
             };
-            self.row.push(value);
+            row.push(value);
         }
         for index in &layout.keep {
             let text = cells.cell(*index).filter(|t| !t.is_empty());
-            self.row
-                .push(text.map_or(Value::Null, |t| Value::Text(t.to_string())));
+            row.push(text.map_or(Value::Null, |t| Value::Text(t.to_string())));
         }
-        self.cross_rules(layout)
+        self.cross_rules(row)
     }
 
     fn is_null(&self, text: &str) -> bool {
@@ -312,17 +364,27 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Rules across columns: closing date order, closure vs outcome, unique case id.
-    fn cross_rules(&mut self, layout: &Layout) -> Result<(), (Option<usize>, &'static str)> {
+    /// Position of a contract column in the row, and of its source in the header.
+    fn position(&self, name: &str) -> Option<(usize, Option<usize>)> {
+        contract::COLUMNS
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| (i, self.layout.contract[i]))
+    }
+
+    /// Rules across columns: closing date order, closure vs outcome. The unique case id is
+    /// checked when chunks are merged; this returns the id's fingerprint for it.
+    fn cross_rules(
+        &self,
+        row: &[Value],
+    ) -> Result<Option<Fingerprint>, (Option<usize>, &'static str)> {
         let at = |name: &str| {
-            contract::COLUMNS
-                .iter()
-                .position(|c| c.name == name)
-                .and_then(|i| layout.contract[i].map(|source| (i, source)))
+            self.position(name)
+                .and_then(|(i, source)| source.map(|source| (i, source)))
         };
         let closed = at("closed_on");
         if let (Some((o, _)), Some((c, source))) = (at("opened_on"), closed)
-            && let (Value::Date(opened), Value::Date(closed)) = (&self.row[o], &self.row[c])
+            && let (Value::Date(opened), Value::Date(closed)) = (&row[o], &row[c])
             && closed < opened
         {
             return Err((Some(source), "closed_before_opened"));
@@ -330,8 +392,8 @@ impl<'a> Validator<'a> {
         if let (Some((c, source)), Some((o, _))) = (closed, at("outcome"))
             && self.config.rules.closed_iff_resolved
         {
-            let open = self.row[o] == Value::Category(Cow::Borrowed("open"));
-            let has_date = self.row[c] != Value::Null;
+            let open = row[o] == Value::Category(Cow::Borrowed("open"));
+            let has_date = row[c] != Value::Null;
             if open && has_date {
                 return Err((Some(source), "closed_but_open"));
             }
@@ -339,28 +401,111 @@ impl<'a> Validator<'a> {
                 return Err((Some(source), "resolved_without_closed_on"));
             }
         }
-        let (i, source) = at("case_id").ok_or((None, "missing_required"))?;
-        if let Value::Text(id) = &self.row[i]
-            && !self.seen.insert(fingerprint(id))
-        {
-            return Err((Some(source), "duplicate_case_id"));
+        let (i, _) = at("case_id").ok_or((None, "missing_required"))?;
+        Ok(match &row[i] {
+            Value::Text(id) => Some(fingerprint(id)),
+            _ => None,
+        })
+    }
+}
+
+/// Merges checked chunks, in input order, into one table.
+pub struct Validator {
+    schema: SchemaRef,
+    seen: HashSet<Fingerprint, BuildHasherDefault<Fingerprinted>>,
+    batches: Rebatch,
+    /// Quarantined rows.
+    pub rejects: Vec<Reject>,
+    /// Row counts.
+    pub counts: Counts,
+    /// Identifier scan hits per (source column, detector).
+    pub identifiers: Hits,
+}
+
+impl Validator {
+    /// A validator for one job config.
+    pub fn new(config: &JobConfig) -> Validator {
+        let keep_names: Vec<String> = config.keep.keys().cloned().collect();
+        let schema = contract::schema(&keep_names);
+        Validator {
+            batches: Rebatch::new(schema.clone()),
+            schema,
+            seen: HashSet::default(),
+            rejects: Vec::new(),
+            counts: Counts::default(),
+            identifiers: Hits::new(),
+        }
+    }
+
+    /// Takes in the next chunk of rows, `rows`, checked by `rules` into `checked`: an accepted
+    /// row whose case id was accepted before becomes a `duplicate_case_id` reject.
+    pub fn merge(
+        &mut self,
+        rules: &FileRules,
+        rows: &Rows,
+        checked: Checked,
+    ) -> anyhow::Result<()> {
+        let Checked {
+            batches,
+            accepted,
+            rejects,
+            counts,
+            mut identifiers,
+        } = checked;
+        let mut keep = Vec::with_capacity(accepted.len());
+        let mut duplicates = Vec::new();
+        for (index, id) in accepted {
+            let first = id.is_none_or(|id| self.seen.insert(id));
+            keep.push(first);
+            if !first {
+                duplicates.push((index, rules.duplicate(rows, index, &mut identifiers)));
+            }
+        }
+        self.counts.add(&counts);
+        for (key, rows) in identifiers {
+            *self.identifiers.entry(key).or_default() += rows;
+        }
+        if duplicates.is_empty() {
+            self.rejects
+                .extend(rejects.into_iter().map(|(_, reject)| reject));
+            for batch in batches {
+                self.batches.push(batch)?;
+            }
+            return Ok(());
+        }
+        self.counts.accepted -= duplicates.len() as u64;
+        *self
+            .counts
+            .rejected
+            .entry("duplicate_case_id".to_string())
+            .or_default() += duplicates.len() as u64;
+        // Both lists are in row order; so is the merged one.
+        let mut duplicates = duplicates.into_iter().peekable();
+        for (index, reject) in rejects {
+            while let Some((_, duplicate)) = duplicates.next_if(|(d, _)| *d < index) {
+                self.rejects.push(duplicate);
+            }
+            self.rejects.push(reject);
+        }
+        self.rejects.extend(duplicates.map(|(_, reject)| reject));
+        let mut start = 0;
+        for batch in batches {
+            let end = start + batch.num_rows();
+            let mask = BooleanArray::from(keep[start..end].to_vec());
+            self.batches.push(filter_record_batch(&batch, &mask)?)?;
+            start = end;
         }
         Ok(())
     }
 
-    /// Names of the kept extra columns, in table order.
-    pub fn keep_names(&self) -> &[String] {
-        &self.keep_names
+    /// Schema of the accepted rows.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
     }
 
     /// The accepted rows as record batches.
-    pub fn finish(self) -> anyhow::Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
-        self.columns.finish()
-    }
-
-    /// Schema of the accepted rows.
-    pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
-        self.columns.schema()
+    pub fn finish(self) -> anyhow::Result<Vec<RecordBatch>> {
+        self.batches.finish()
     }
 }
 
@@ -378,12 +523,16 @@ fn validated_values_are_safe(kind: Kind) -> bool {
 enum Check {
     Filtered,
     Rejected(Reject),
-    Accepted,
+    /// Passed every rule but the unique case id; carries the id's fingerprint.
+    Accepted(Option<Fingerprint>),
 }
+
+/// A 128-bit fingerprint of a case id.
+type Fingerprint = (u64, u64);
 
 /// A 128-bit fingerprint of a case id: collisions are negligible (~10^-25 at 10^7 ids) and
 /// memory stays at 16 bytes per case instead of the id itself.
-fn fingerprint(id: &str) -> (u64, u64) {
+fn fingerprint(id: &str) -> Fingerprint {
     let mut first = DefaultHasher::new();
     id.hash(&mut first);
     let mut second = DefaultHasher::new();
@@ -409,15 +558,5 @@ impl Hasher for Fingerprinted {
 
     fn write_u64(&mut self, value: u64) {
         self.0 = self.0.rotate_left(29) ^ value;
-    }
-}
-
-impl Validator<'_> {
-    /// Quarantines a row that could not even be split into cells (bad encoding, bad JSON).
-    pub fn reject_whole_row(&mut self, line: u64, rule: &'static str) {
-        self.counts.read += 1;
-        *self.counts.rejected.entry(rule.to_string()).or_default() += 1;
-        let reject = self.reject(line, "", rule, None);
-        self.rejects.push(reject);
     }
 }

@@ -1,0 +1,518 @@
+//! Ingest on several workers and small chunks gives exactly what one worker reading each input
+//! as a single chunk gives: same batches (down to dictionary order), rejects, counts, hits, errors.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use proptest::prelude::*;
+
+use super::*;
+use crate::privacy::identifiers::Detector;
+
+const HEADER: [&str; 17] = [
+    "case_id",
+    "opened_on",
+    "closed_on",
+    "outcome",
+    "debt_type",
+    "region",
+    "channel",
+    "stage",
+    "amount_claimed",
+    "amount_recovered",
+    "debt_age_days",
+    "fee_rate",
+    "complaint",
+    "complaint_upheld",
+    "cross_border",
+    "note",
+    "team",
+];
+
+/// Keeps `note`, drops rows of team `c`, and maps an identifier-looking channel label to a
+/// contract one (so a column proven safe once valid can still hold one in the source).
+fn config() -> JobConfig {
+    let config: JobConfig = toml::from_str(
+        r#"
+[keep]
+note = "note"
+[[filter]]
+column = "team"
+in = ["a", "b"]
+[labels.channel]
+"x 13800138000" = "web"
+"#,
+    )
+    .unwrap();
+    config.validate().unwrap();
+    config
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    Whole,
+    /// Too few fields (CSV), missing fields (NDJSON, Parquet).
+    Short,
+    /// Invalid UTF-8 (CSV), invalid JSON (NDJSON), a non-ASCII note (Parquet).
+    Broken,
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    id: String,
+    opened: &'static str,
+    closed_outcome: (&'static str, &'static str),
+    region: String,
+    channel: &'static str,
+    amount: &'static str,
+    note: &'static str,
+    team: &'static str,
+    shape: Shape,
+}
+
+impl Case {
+    fn valid(id: &str) -> Case {
+        Case {
+            id: id.to_string(),
+            opened: "2024-02-01",
+            closed_outcome: ("2024-03-01", "settled"),
+            region: "shanghai".into(),
+            channel: "hotline",
+            amount: "100.00",
+            note: "",
+            team: "a",
+            shape: Shape::Whole,
+        }
+    }
+
+    /// Cell texts; `None` for a field the row lacks.
+    fn cells(&self) -> Vec<Option<String>> {
+        let (closed, outcome) = self.closed_outcome;
+        let texts = [
+            self.id.as_str(),
+            self.opened,
+            closed,
+            outcome,
+            "commercial",
+            &self.region,
+            self.channel,
+            "reminder",
+            self.amount,
+            "50.00",
+            "30",
+            "0.2500",
+            "false",
+            "",
+            "false",
+            self.note,
+            self.team,
+        ];
+        let present = if self.shape == Shape::Short { 8 } else { 17 };
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i < present).then(|| t.to_string()))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Csv,
+    CsvGz,
+    Ndjson,
+    Parquet,
+}
+
+/// Writes the cases as one input file.
+fn write(dir: &Path, name: &str, kind: Kind, cases: &[Case]) -> files::Input {
+    let extension = match kind {
+        Kind::Csv => "csv",
+        Kind::CsvGz => "csv.gz",
+        Kind::Ndjson => "ndjson",
+        Kind::Parquet => "parquet",
+    };
+    let path = dir.join(format!("{name}.{extension}"));
+    match kind {
+        Kind::Csv | Kind::CsvGz => {
+            let mut bytes = HEADER.join(",").into_bytes();
+            bytes.push(b'\n');
+            for case in cases {
+                let cells: Vec<String> = case.cells().into_iter().flatten().collect();
+                let mut line = cells.join(",").into_bytes();
+                if case.shape == Shape::Broken {
+                    line.extend_from_slice(b" m\xfcnchen");
+                }
+                bytes.extend_from_slice(&line);
+                bytes.push(b'\n');
+            }
+            if let Kind::CsvGz = kind {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                encoder.write_all(&bytes).unwrap();
+                bytes = encoder.finish().unwrap();
+            }
+            std::fs::write(&path, bytes).unwrap();
+        }
+        Kind::Ndjson => {
+            let mut text = String::new();
+            for case in cases {
+                if case.shape == Shape::Broken {
+                    text.push_str("{\"case_id\": \n");
+                    continue;
+                }
+                let object: serde_json::Map<String, serde_json::Value> = HEADER
+                    .iter()
+                    .zip(case.cells())
+                    .filter_map(|(key, cell)| Some((key.to_string(), cell?.into())))
+                    .collect();
+                text.push_str(&serde_json::to_string(&object).unwrap());
+                text.push('\n');
+            }
+            std::fs::write(&path, text).unwrap();
+        }
+        Kind::Parquet => {
+            let schema = Arc::new(Schema::new(
+                HEADER
+                    .iter()
+                    .map(|name| Field::new(*name, DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ));
+            let rows: Vec<Vec<Option<String>>> = cases
+                .iter()
+                .map(|case| {
+                    let mut cells = case.cells();
+                    if case.shape == Shape::Broken {
+                        cells[15] = Some("münchen".into());
+                    }
+                    cells
+                        .into_iter()
+                        .map(|c| c.filter(|c| !c.is_empty()))
+                        .collect()
+                })
+                .collect();
+            let columns: Vec<ArrayRef> = (0..HEADER.len())
+                .map(|i| {
+                    Arc::new(rows.iter().map(|r| r[i].clone()).collect::<StringArray>()) as ArrayRef
+                })
+                .collect();
+            let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            let mut writer =
+                datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+            writer.write(&batch).unwrap();
+            writer.close().unwrap();
+        }
+    }
+    files::Input {
+        name: name.to_string(),
+        format: files::format_of(&path).unwrap(),
+        origin: files::Origin::Path(path),
+    }
+}
+
+/// Each input validated as one chunk by one worker.
+const SEQUENTIAL: Plan = Plan {
+    workers: 1,
+    chunk_rows: usize::MAX,
+};
+
+fn run(inputs: &[files::Input], config: &JobConfig, plan: Plan) -> anyhow::Result<Ingested> {
+    ingest_with(inputs, config, &ProgressBar::hidden(), &plan)
+}
+
+/// Panics unless both results are the same, down to the order of every batch's dictionaries.
+fn assert_same(expected: &anyhow::Result<Ingested>, got: &anyhow::Result<Ingested>, plan: Plan) {
+    let (expected, got) = match (expected, got) {
+        (Err(expected), Err(got)) => {
+            assert_eq!(format!("{expected:#}"), format!("{got:#}"), "{plan:?}");
+            return;
+        }
+        (Ok(expected), Ok(got)) => (expected, got),
+        (expected, got) => panic!(
+            "{plan:?}: {:?} vs {:?}",
+            expected.as_ref().err(),
+            got.as_ref().err()
+        ),
+    };
+    assert_eq!(expected.schema, got.schema, "{plan:?}");
+    assert_eq!(expected.counts, got.counts, "{plan:?}");
+    assert_eq!(expected.rejects, got.rejects, "{plan:?}");
+    assert_eq!(expected.identifiers, got.identifiers, "{plan:?}");
+    assert_eq!(
+        serde_json::to_string(&expected.inputs).unwrap(),
+        serde_json::to_string(&got.inputs).unwrap(),
+        "{plan:?}"
+    );
+    let rows = |batches: &[RecordBatch]| {
+        batches
+            .iter()
+            .map(RecordBatch::num_rows)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&expected.batches), rows(&got.batches), "{plan:?}");
+    for (a, b) in expected.batches.iter().zip(&got.batches) {
+        for (index, (a, b)) in a.columns().iter().zip(b.columns()).enumerate() {
+            let column = a.data_type();
+            assert_eq!(column, b.data_type());
+            if let DataType::Dictionary(_, _) = column {
+                let (a, b) = (
+                    a.as_dictionary::<Int32Type>(),
+                    b.as_dictionary::<Int32Type>(),
+                );
+                assert_eq!(a.keys(), b.keys(), "{plan:?} column {index} keys");
+                assert_eq!(
+                    a.values().to_data(),
+                    b.values().to_data(),
+                    "{plan:?} column {index} dictionary"
+                );
+            } else {
+                assert_eq!(a.to_data(), b.to_data(), "{plan:?} column {index}");
+            }
+        }
+    }
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let id = prop_oneof![
+        6 => (0..8u8).prop_map(|i| format!("C-{i}")),
+        1 => Just(" C-1 ".to_string()),
+        1 => Just(String::new()),
+        1 => Just("13800138000".to_string()),
+    ];
+    let opened = prop_oneof![4 => Just("2024-02-01"), 1 => Just("2024-02-30")];
+    let closed_outcome = prop_oneof![
+        4 => Just(("2024-03-01", "settled")),
+        2 => Just(("", "open")),
+        1 => Just(("2024-03-01", "open")),
+        1 => Just(("", "settled")),
+        1 => Just(("2024-01-01", "settled")),
+        1 => Just(("2024-03-01", "bogus")),
+    ];
+    let channel = prop_oneof![
+        4 => Just("hotline"),
+        1 => Just("x 13800138000"),
+        1 => Just("carrier_pigeon"),
+    ];
+    let amount = prop_oneof![4 => Just("100.00"), 1 => Just("10.559")];
+    let note = prop_oneof![
+        3 => Just(""),
+        2 => Just("plain"),
+        1 => Just("a@example.com"),
+        1 => Just("13800138000"),
+    ];
+    let team = prop_oneof![4 => Just("a"), 1 => Just("b"), 1 => Just("c")];
+    let shape = prop_oneof![
+        10 => Just(Shape::Whole),
+        1 => Just(Shape::Short),
+        1 => Just(Shape::Broken),
+    ];
+    (
+        id,
+        opened,
+        closed_outcome,
+        0..12u8,
+        channel,
+        amount,
+        note,
+        team,
+        shape,
+    )
+        .prop_map(
+            |(id, opened, closed_outcome, region, channel, amount, note, team, shape)| Case {
+                id,
+                opened,
+                closed_outcome,
+                region: format!("r{region}"),
+                channel,
+                amount,
+                note,
+                team,
+                shape,
+            },
+        )
+}
+
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![
+        3 => Just(Kind::Csv),
+        1 => Just(Kind::CsvGz),
+        1 => Just(Kind::Ndjson),
+        1 => Just(Kind::Parquet),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_workers_and_chunks_give_the_sequential_result(
+        files in prop::collection::vec((kind(), prop::collection::vec(case(), 0..40)), 1..4),
+        workers in 1..4usize,
+        chunk_rows in 1..8usize,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: Vec<files::Input> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, cases))| write(dir.path(), &format!("part-{i}"), *kind, cases))
+            .collect();
+        let config = config();
+        let expected = run(&inputs, &config, SEQUENTIAL);
+        let plan = Plan { workers, chunk_rows };
+        assert_same(&expected, &run(&inputs, &config, plan), plan);
+    }
+}
+
+#[test]
+fn duplicates_across_chunks_are_rejected_where_they_occur() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spaced = Case::valid(" C-2 ");
+    spaced.note = "13800138000";
+    let mut labelled = Case::valid("C-3");
+    labelled.channel = "x 13800138000";
+    let mut filtered = Case::valid("C-9");
+    filtered.team = "c";
+    let mut bad_date = Case::valid("C-9");
+    bad_date.opened = "2024-02-30";
+    let first = [
+        Case::valid("C-1"),         // line 2
+        Case::valid("C-2"),         // 3
+        Case::valid("C-1"),         // 4: duplicate, in the next chunk
+        spaced,                     // 5: duplicate; the raw cell is kept
+        filtered,                   // 6: filtered, not seen
+        bad_date,                   // 7: rejected, not seen
+        Case::valid("C-9"),         // 8: accepted
+        Case::valid("13800138000"), // 9: accepted (an identifier hit)
+        Case::valid("13800138000"), // 10: duplicate; the value is withheld
+        Case::valid("C-3"),         // 11
+    ];
+    let second = [labelled, Case::valid("C-4"), Case::valid("C-9")];
+    let inputs = [
+        write(dir.path(), "first", Kind::Csv, &first),
+        write(dir.path(), "second", Kind::Ndjson, &second),
+    ];
+    let config = config();
+    let expected = run(&inputs, &config, SEQUENTIAL);
+    for workers in 1..=3 {
+        for chunk_rows in [1, 2, 3, 5] {
+            let plan = Plan {
+                workers,
+                chunk_rows,
+            };
+            assert_same(&expected, &run(&inputs, &config, plan), plan);
+        }
+    }
+    let ingested = expected.unwrap();
+    let rejects: Vec<(&str, u64, &str, &str, Option<&str>)> = ingested
+        .rejects
+        .iter()
+        .map(|r| {
+            (
+                r.source.as_str(),
+                r.line,
+                r.column.as_str(),
+                r.rule,
+                r.value.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejects,
+        [
+            ("first", 4, "case_id", "duplicate_case_id", Some("C-1")),
+            ("first", 5, "case_id", "duplicate_case_id", Some(" C-2 ")),
+            ("first", 7, "opened_on", "bad_date", Some("2024-02-30")),
+            ("first", 10, "case_id", "duplicate_case_id", None),
+            ("second", 1, "case_id", "duplicate_case_id", Some("C-3")),
+            ("second", 3, "case_id", "duplicate_case_id", Some("C-9")),
+        ]
+    );
+    assert_eq!(
+        (
+            ingested.counts.read,
+            ingested.counts.filtered,
+            ingested.counts.accepted
+        ),
+        (13, 1, 6)
+    );
+    assert_eq!(ingested.counts.rejected["duplicate_case_id"], 5);
+    let mobile = |column: &str| {
+        ingested
+            .identifiers
+            .get(&(column.to_string(), Detector::MainlandMobile))
+    };
+    // Accepted and duplicate ids, the duplicate's note, and the channel of the duplicate only
+    // (a valid channel is not scanned).
+    assert_eq!(mobile("case_id"), Some(&2));
+    assert_eq!(mobile("note"), Some(&1));
+    assert_eq!(mobile("channel"), Some(&1));
+    let ids: Vec<&str> = ingested
+        .batches
+        .iter()
+        .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
+        .collect();
+    assert_eq!(ids, ["C-1", "C-2", "C-9", "13800138000", "C-3", "C-4"]);
+}
+
+#[test]
+fn batches_span_chunks_as_if_built_row_by_row() {
+    // More than two batches of accepted rows, regions varying so that each batch's dictionary
+    // has its own order of first use, and duplicates and rejects spread over the chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<Case> = (0..2 * columns::BATCH_ROWS + 20_000)
+        .map(|i| {
+            let mut case = Case::valid(&format!("C-{}", i % 140_000));
+            case.region = format!("r{}", (i * 7919) % 97);
+            if i % 1_000 == 7 {
+                case.amount = "10.559";
+            }
+            case
+        })
+        .collect();
+    let inputs = [write(dir.path(), "big", Kind::Csv, &cases)];
+    let config = config();
+    let expected = run(&inputs, &config, SEQUENTIAL);
+    let plan = Plan {
+        workers: 2,
+        chunk_rows: 4_099,
+    };
+    assert_same(&expected, &run(&inputs, &config, plan), plan);
+    let ingested = expected.unwrap();
+    assert_eq!(ingested.batches.len(), 3);
+    assert!(ingested.counts.rejected["duplicate_case_id"] > 0);
+}
+
+#[test]
+fn the_first_error_in_input_order_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<Case> = (0..5_000).map(|i| Case::valid(&format!("C-{i}"))).collect();
+    let good = write(dir.path(), "good", Kind::Csv, &cases);
+    // A gzip stream cut short: the rows before the cut are read, then the CSV reader fails.
+    let cut = write(dir.path(), "cut", Kind::CsvGz, &cases);
+    let files::Origin::Path(path) = &cut.origin else {
+        unreachable!()
+    };
+    let bytes = std::fs::read(path).unwrap();
+    std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+    let empty = write(dir.path(), "empty", Kind::Csv, &[]);
+    let config = config();
+    for inputs in [
+        vec![good.clone(), cut.clone(), empty.clone()],
+        vec![good.clone(), empty.clone(), cut.clone()],
+    ] {
+        let expected = run(&inputs, &config, SEQUENTIAL);
+        for workers in 1..=3 {
+            let plan = Plan {
+                workers,
+                chunk_rows: 64,
+            };
+            assert_same(&expected, &run(&inputs, &config, plan), plan);
+        }
+    }
+    let error = run(&[good, cut], &config, Plan::available()).err().unwrap();
+    assert!(format!("{error:#}").contains("malformed CSV"), "{error:#}");
+}
