@@ -226,13 +226,23 @@ pub struct RunSummary {
     pub skipped: usize,
 }
 
-/// Logs how long a step took (at `-v`), so a slow run can be located without a profiler.
+/// Logs how long a step took and the memory resident after it (at `-v`), so a slow or large
+/// run can be located without a profiler.
 fn step_done(step: &str, started: Instant) {
     tracing::info!(
         step,
         seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+        resident_mb = resident_mb(),
         "done"
     );
+}
+
+/// Resident memory of this process in MiB (Linux; `None` elsewhere).
+pub fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// Ingests the source, refuses identifiable input, and returns the engine with `cases`.

@@ -160,17 +160,23 @@ pub fn protect(
         .iter()
         .map(|t| Sheet::new(t, inner))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "sheets linked");
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        resident_mb = crate::run::resident_mb(),
+        "sheets linked"
+    );
     for (sheet, table) in sheets.iter_mut().zip(&tables) {
         sheet.primary(table, &settings, inner);
     }
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
+        resident_mb = crate::run::resident_mb(),
         "primary suppression"
     );
     link::secondary(&mut sheets, inner);
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
+        resident_mb = crate::run::resident_mb(),
         "secondary suppression"
     );
     let mut published = Vec::new();

@@ -85,9 +85,9 @@ const NONE: u32 = u32::MAX;
 type Sparse = Vec<(u32, i64)>;
 
 /// Chooses secondary suppressions. `cells[j]` is the support of cell j; `primary[j]` marks primary suppression; `priority[j]` orders candidates: when a further cell must be suppressed, cells with lower priority value are preferred (callers pass e.g. the cell's count, so small cells go first; ties broken by index). Returns the indices of the secondary suppressions, sorted. Deterministic.
-pub fn secondary_suppression(
+pub fn secondary_suppression<S: AsRef<[u32]>>(
     n_inner: usize,
-    cells: &[CellSupport],
+    cells: &[S],
     primary: &[bool],
     priority: &[f64],
 ) -> Vec<usize> {
@@ -110,12 +110,25 @@ pub fn secondary_suppression(
             secondary.push(c);
         }
     }
+    tracing::debug!(
+        cells = cells.len(),
+        dimension = compressed.dim,
+        basis = engine.basis.vectors.len(),
+        basis_entries = engine
+            .basis
+            .vectors
+            .iter()
+            .map(|v| v.entries.len())
+            .sum::<usize>(),
+        protected_entries = engine.protected.iter().map(Vec::len).sum::<usize>(),
+        "secondary suppression solved"
+    );
     secondary.sort_unstable();
     secondary
 }
 
 /// True when no suppressed cell lies in the span of the published cells (exact rank test), the property the release must have.
-pub fn is_protected(n_inner: usize, cells: &[CellSupport], suppressed: &[bool]) -> bool {
+pub fn is_protected<S: AsRef<[u32]>>(n_inner: usize, cells: &[S], suppressed: &[bool]) -> bool {
     assert_eq!(
         suppressed.len(),
         cells.len(),
@@ -133,9 +146,9 @@ pub fn is_protected(n_inner: usize, cells: &[CellSupport], suppressed: &[bool]) 
 }
 
 /// Non-primary cells with non-empty support, most wanted for publication first.
-fn candidate_order(cells: &[CellSupport], primary: &[bool], priority: &[f64]) -> Vec<usize> {
+fn candidate_order<S: AsRef<[u32]>>(cells: &[S], primary: &[bool], priority: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..cells.len())
-        .filter(|&j| !primary[j] && !cells[j].is_empty())
+        .filter(|&j| !primary[j] && !cells[j].as_ref().is_empty())
         .collect();
     order.sort_unstable_by(|&a, &b| priority[b].total_cmp(&priority[a]).then(b.cmp(&a)));
     order
@@ -152,8 +165,8 @@ struct Compressed {
 }
 
 /// Merges inner cells with identical cell membership, keeping every linear relation among cells.
-fn compress(n_inner: usize, cells: &[CellSupport]) -> Compressed {
-    let supports: Vec<Cow<'_, [u32]>> = cells.iter().map(|c| normalized(c)).collect();
+fn compress<S: AsRef<[u32]>>(n_inner: usize, cells: &[S]) -> Compressed {
+    let supports: Vec<Cow<'_, [u32]>> = cells.iter().map(|c| normalized(c.as_ref())).collect();
     let universe = supports
         .iter()
         .filter_map(|s| s.last())

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 
 use super::Rule;
 use super::inner::InnerCells;
-use super::sheet::{Kind, Sheet};
-use crate::privacy::suppression::{CellSupport, secondary_suppression};
+use super::sheet::{Kind, Sheet, Support};
+use crate::privacy::suppression::secondary_suppression;
 
 /// A cell of a problem: a real table cell, or the virtual total of an unlinked table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +41,14 @@ struct CellRef {
 #[derive(Debug, Default)]
 struct Problem {
     n_inner: usize,
-    cells: Vec<CellSupport>,
+    cells: Vec<Support>,
     refs: Vec<Option<CellRef>>,
     /// Cases each cell covers: the larger, the more it is wanted for publication.
     priority: Vec<f64>,
 }
 
 impl Problem {
-    fn push(&mut self, support: CellSupport, cell: Option<CellRef>, cases: f64) {
+    fn push(&mut self, support: Support, cell: Option<CellRef>, cases: f64) {
         self.cells.push(support);
         self.refs.push(cell);
         self.priority.push(cases);
@@ -69,7 +69,7 @@ fn measure_key(sheet: &Sheet, measure: usize) -> String {
 
 /// Builds the problems of a release.
 fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
-    let covered = |support: &CellSupport| -> f64 {
+    let covered = |support: &Support| -> f64 {
         support
             .iter()
             .map(|&i| inner.cases[i as usize] as f64)
@@ -105,10 +105,10 @@ fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
             };
             let non_empty = |row: &usize| sheet.cases(*row) > 0.0;
             for row in (0..sheet.rows).filter(published) {
-                let support = if non_empty(&row) {
-                    vec![row as u32]
+                let support: Support = if non_empty(&row) {
+                    Support::from([row as u32])
                 } else {
-                    Vec::new()
+                    Support::from([])
                 };
                 problem.push(support, cell(row), sheet.cases(row));
             }
@@ -133,6 +133,12 @@ fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
 /// Runs secondary suppression over every problem until nothing changes.
 pub fn secondary(sheets: &mut [Sheet], inner: &InnerCells) {
     let problems = problems(sheets, inner);
+    tracing::debug!(
+        problems = problems.len(),
+        cells = problems.iter().map(|p| p.cells.len()).sum::<usize>(),
+        resident_mb = crate::run::resident_mb(),
+        "suppression problems built"
+    );
     // Per problem, the suppressions known to be protected: a problem is solved again only when
     // other problems (or whole rows) have suppressed more of its cells since.
     let mut settled: Vec<Vec<bool>> = vec![Vec::new(); problems.len()];

@@ -6,7 +6,11 @@ use datafusion::arrow::array::Array;
 use super::inner::{InnerCells, float_column, key_at, text_columns};
 use super::{Rule, Settings};
 use crate::output::Table;
-use crate::privacy::suppression::CellSupport;
+use std::sync::Arc;
+
+/// The inner cells a cell covers, sorted; shared between the rows, measures and problems that
+/// cover the same cells (a curve's rows all cover their group's cells).
+pub type Support = Arc<[u32]>;
 
 /// What a measure column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +52,9 @@ pub struct Sheet {
     pub row_rule: Vec<Option<Rule>>,
     /// Per row, the inner cells matching it on the table's dimensions that are breakdown columns
     /// (all inner cells when none is).
-    pub cover: Vec<Vec<u32>>,
+    pub cover: Vec<Support>,
     /// Per measure of a linked table, when it counts cases, the inner cells of each cell.
-    pub cases_support: Vec<Option<Vec<CellSupport>>>,
+    pub cases_support: Vec<Option<Vec<Support>>>,
     /// Why the rows are not exact sums of inner cells, if they are not.
     pub unlinked: Option<String>,
     /// Per measure, whether its cells are about the cases of their own row (see `follows_row`).
@@ -77,10 +81,15 @@ impl Sheet {
             .filter(|d| inner.columns.contains(d))
             .cloned()
             .collect();
-        let groups = inner.group_by(&linking);
+        let groups: std::collections::HashMap<_, Support> = inner
+            .group_by(&linking)
+            .into_iter()
+            .map(|(key, members)| (key, Support::from(members)))
+            .collect();
         let keys = text_columns(batch, &linking)?;
-        let cover: Vec<Vec<u32>> = (0..rows)
-            .map(|r| groups.get(&key_at(&keys, r)).cloned().unwrap_or_default())
+        let empty = Support::from(Vec::new());
+        let cover: Vec<Support> = (0..rows)
+            .map(|r| groups.get(&key_at(&keys, r)).unwrap_or(&empty).clone())
             .collect();
         let mut sheet = Sheet {
             name: query.name.clone(),
@@ -120,7 +129,7 @@ impl Sheet {
     /// When a count column counts cases of unions of rows (the row itself, or all rows from
     /// it to the last or from the first to it, as a cumulative funnel does), the inner cells
     /// each of its cells covers; `None` for any other column.
-    fn counts_of_cases(&self, measure: usize) -> Option<Vec<CellSupport>> {
+    fn counts_of_cases(&self, measure: usize) -> Option<Vec<Support>> {
         if self.measures[measure].kind != Kind::Count {
             return None;
         }
@@ -135,10 +144,10 @@ impl Sheet {
             .map(|r| match &self.cover[range(r)] {
                 [single] => single.clone(),
                 rows => {
-                    let mut union: CellSupport = rows.concat();
+                    let mut union: Vec<u32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
                     union.sort_unstable();
                     union.dedup();
-                    union
+                    Support::from(union)
                 }
             })
             .collect();
