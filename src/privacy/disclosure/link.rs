@@ -22,7 +22,7 @@
 //! module: the problem is solved once more with that cell (and its copies) taken as published,
 //! so the case cannot recompute the other suppressed cells either.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::Rule;
 use super::inner::InnerCells;
@@ -69,11 +69,15 @@ fn measure_key(sheet: &Sheet, measure: usize) -> String {
 
 /// Builds the problems of a release.
 fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
-    let covered = |support: &Support| -> f64 {
-        support
-            .iter()
-            .map(|&i| inner.cases[i as usize] as f64)
-            .sum()
+    // Supports are shared, so each distinct one is summed once.
+    let mut sums: HashMap<*const u32, f64> = HashMap::new();
+    let mut covered = |support: &Support| -> f64 {
+        *sums.entry(support.as_ptr()).or_insert_with(|| {
+            support
+                .iter()
+                .map(|&i| inner.cases[i as usize] as f64)
+                .sum()
+        })
     };
     let mut linked: BTreeMap<String, Problem> = BTreeMap::new();
     let mut own = Vec::new();
