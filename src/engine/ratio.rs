@@ -300,15 +300,7 @@ struct RatioAccumulator {
 
 impl RatioAccumulator {
     fn set_level(&mut self, value: f64) -> Result<()> {
-        match self.level {
-            Some(existing) if existing.to_bits() != value.to_bits() => {
-                exec_err!("the level of ratio_of_sums must be the same for every row")
-            }
-            _ => {
-                self.level = Some(value);
-                Ok(())
-            }
-        }
+        set_group_level(&mut self.level, value)
     }
 }
 
