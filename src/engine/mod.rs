@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod functions;
 pub mod ratio;
+pub mod share;
 pub mod survival;
 pub mod top;
 
@@ -99,6 +100,7 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         functions::register(&ctx);
+        ctx.add_optimizer_rule(Arc::new(share::ShareKmFits::default()));
         Ok(Engine {
             ctx,
             partitions,

@@ -16,8 +16,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature,
-    TypeSignature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, EmitTo, GroupsAccumulator,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 
 use crate::stats::km::{KaplanMeier, Quantile, TimeCount};
@@ -46,6 +46,25 @@ enum Statistic {
     EndedBy(Part),
     /// The whole step curve.
     Curve,
+    /// The histogram itself, encoded as bytes: one shared fit that several statistics of the
+    /// same (duration, event) are read from (see `super::share`).
+    Histogram,
+}
+
+impl Statistic {
+    fn output_type(self) -> DataType {
+        match self {
+            Statistic::Reached => DataType::Boolean,
+            Statistic::Curve => curve_type(),
+            Statistic::Histogram => DataType::Binary,
+            _ => DataType::Float64,
+        }
+    }
+
+    /// Whether the function takes a third argument (a parameter) when none is fixed.
+    fn takes_parameter(self) -> bool {
+        !matches!(self, Statistic::Curve | Statistic::Histogram)
+    }
 }
 
 /// One KM aggregate function.
@@ -61,7 +80,7 @@ struct KmFunction {
 impl KmFunction {
     fn new(name: &'static str, statistic: Statistic, fixed: Option<f64>) -> Self {
         let mut types = vec![DataType::Float64, DataType::Boolean];
-        if fixed.is_none() && statistic != Statistic::Curve {
+        if fixed.is_none() && statistic.takes_parameter() {
             types.push(DataType::Float64);
         }
         KmFunction {
@@ -103,11 +122,7 @@ impl AggregateUDFImpl for KmFunction {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(match self.statistic {
-            Statistic::Reached => DataType::Boolean,
-            Statistic::Curve => curve_type(),
-            _ => DataType::Float64,
-        })
+        Ok(self.statistic.output_type())
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
@@ -295,12 +310,16 @@ impl KmAccumulator {
 
     /// The function's value for this histogram.
     fn value(&self) -> Result<ScalarValue> {
+        if self.statistic == Statistic::Histogram {
+            return Ok(ScalarValue::Binary(Some(self.encode())));
+        }
         let km = self.estimate();
         let parameter = self.parameter.unwrap_or(f64::NAN);
         let float = |value: Option<f64>| Ok(ScalarValue::Float64(value));
         // Like SQL's own aggregates, no usable row gives NULL. A NULL third argument gives NULL
         // too: as NaN it makes every statistic undefined, and the flag is tested for it.
         match (self.statistic, km.as_ref()) {
+            (Statistic::Histogram, _) => unreachable!("returned above"),
             (Statistic::Curve, None) => ScalarValue::try_from(curve_type()),
             (Statistic::Curve, Some(km)) => self.curve(km),
             (Statistic::Reached, Some(km)) if self.parameter.is_some() => Ok(ScalarValue::Boolean(
@@ -527,11 +546,7 @@ impl GroupsAccumulator for KmGroups {
             .map(KmAccumulator::value)
             .collect::<Result<Vec<_>>>()?;
         if values.is_empty() {
-            let data_type = match self.statistic {
-                Statistic::Reached => DataType::Boolean,
-                Statistic::Curve => curve_type(),
-                _ => DataType::Float64,
-            };
+            let data_type = self.statistic.output_type();
             return Ok(datafusion::arrow::array::new_empty_array(&data_type));
         }
         ScalarValue::iter_to_array(values)
@@ -586,6 +601,100 @@ impl GroupsAccumulator for KmGroups {
 
     fn size(&self) -> usize {
         self.groups.capacity() * std::mem::size_of::<KmAccumulator>() + self.bytes
+    }
+}
+
+/// `km_fit(duration, event)`: the group's histogram as bytes, not registered under a name
+/// users call; `super::share` puts it in place of several KM aggregates over the same
+/// (duration, event) and reads each of their values from it with [`from_fit`].
+pub(super) fn fit_function() -> AggregateUDF {
+    AggregateUDF::new_from_impl(KmFunction::new("km_fit", Statistic::Histogram, None))
+}
+
+/// For a KM aggregate (other than the fit itself): the scalar function computing the same
+/// value from a [`fit_function`] result and the aggregate's own arguments after the first
+/// two, with how many such arguments it takes.
+pub(super) fn from_fit(aggregate: &AggregateUDF) -> Option<(ScalarUDF, usize)> {
+    let inner: &dyn std::any::Any = aggregate.inner().as_ref();
+    let function = inner.downcast_ref::<KmFunction>()?;
+    if function.statistic == Statistic::Histogram {
+        return None;
+    }
+    let parameter = function.fixed.is_none() && function.statistic.takes_parameter();
+    let mut types = vec![DataType::Binary];
+    if parameter {
+        types.push(DataType::Float64);
+    }
+    let extractor = KmFromFit {
+        name: format!("{}_from_fit", function.name),
+        statistic: function.statistic,
+        fixed: function.fixed,
+        signature: Signature::new(TypeSignature::Exact(types), Volatility::Immutable),
+    };
+    Some((ScalarUDF::new_from_impl(extractor), usize::from(parameter)))
+}
+
+/// A KM statistic read from a fitted histogram (one row per group).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct KmFromFit {
+    name: String,
+    statistic: Statistic,
+    fixed: Option<u64>,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for KmFromFit {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.statistic.output_type())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let fits = args.args[0].to_array(rows)?;
+        let Some(fits) = fits.as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("{}: the fit must be BINARY", self.name);
+        };
+        let parameters = match args.args.get(1) {
+            Some(value) => Some(value.to_array(rows)?),
+            None => None,
+        };
+        let parameters = match &parameters {
+            Some(array) => match array.as_any().downcast_ref::<Float64Array>() {
+                Some(floats) => Some(floats),
+                None => return exec_err!("{}: the parameter must be DOUBLE", self.name),
+            },
+            None => None,
+        };
+        let mut values = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let mut accumulator =
+                KmAccumulator::new(self.statistic, self.fixed.map(f64::from_bits));
+            if fits.is_valid(row) {
+                accumulator.decode_into(fits.value(row))?;
+            }
+            // The aggregate knows its parameter only once a group has a row, but without a
+            // usable row every statistic is NULL whatever the parameter.
+            if let Some(parameters) = parameters
+                && parameters.is_valid(row)
+            {
+                accumulator.set_parameter(parameters.value(row))?;
+            }
+            values.push(accumulator.value()?);
+        }
+        if values.is_empty() {
+            return Ok(ColumnarValue::Array(
+                datafusion::arrow::array::new_empty_array(&self.statistic.output_type()),
+            ));
+        }
+        Ok(ColumnarValue::Array(ScalarValue::iter_to_array(values)?))
     }
 }
 

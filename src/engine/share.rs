@@ -1,0 +1,320 @@
+//! An optimizer rule: several Kaplan–Meier aggregates of one `GROUP BY` over the same
+//! (duration, event) and filter share one histogram per group.
+//!
+//! A time-to-resolution report asks for a median, its interval, quartiles and the shares
+//! resolved by 30, 90, 180 and 365 days: 18 aggregates that would each build the same
+//! histogram from every row. The rule replaces them with one `km_fit` aggregate (the histogram)
+//! and a projection reading each value from it, so every query, the built-in suite's and users'
+//! own, pays for one histogram per (duration, event, filter), whatever it asks of it. Values
+//! are unchanged: the statistics are computed from the same histogram by the same code.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{Column, Result};
+use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction};
+use datafusion::logical_expr::{Aggregate, AggregateUDF, Expr, LogicalPlan, Projection};
+use datafusion::optimizer::optimizer::ApplyOrder;
+use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+
+use super::survival;
+
+/// The rule (added to every local session by [`super::Engine::new`]).
+#[derive(Debug)]
+pub struct ShareKmFits {
+    fit: Arc<AggregateUDF>,
+}
+
+impl Default for ShareKmFits {
+    fn default() -> Self {
+        ShareKmFits {
+            fit: Arc::new(survival::fit_function()),
+        }
+    }
+}
+
+/// One KM aggregate that can be read from a shared fit.
+struct Member {
+    /// Index in the aggregate's `aggr_expr`.
+    index: usize,
+    /// (duration, event) and filter: aggregates with equal keys share a fit.
+    key: (Expr, Expr, Option<Box<Expr>>),
+    extractor: Arc<datafusion::logical_expr::ScalarUDF>,
+    /// The aggregate's arguments after the first two (literals).
+    rest: Vec<Expr>,
+}
+
+fn member(index: usize, expr: &Expr) -> Option<Member> {
+    let inner = match expr {
+        Expr::Alias(alias) => alias.expr.as_ref(),
+        other => other,
+    };
+    let Expr::AggregateFunction(AggregateFunction { func, params }) = inner else {
+        return None;
+    };
+    let (extractor, extra) = survival::from_fit(func)?;
+    let plain = !params.distinct && params.order_by.is_empty() && params.null_treatment.is_none();
+    let rest = params.args.get(2..)?;
+    // A parameter must be a constant to be read after grouping (it is the same for every row
+    // anyway: the aggregate refuses one that varies).
+    if !plain
+        || params.args.len() != 2 + extra
+        || !rest.iter().all(|e| matches!(e, Expr::Literal(..)))
+    {
+        return None;
+    }
+    Some(Member {
+        index,
+        key: (
+            params.args[0].clone(),
+            params.args[1].clone(),
+            params.filter.clone(),
+        ),
+        extractor: Arc::new(extractor),
+        rest: rest.to_vec(),
+    })
+}
+
+impl OptimizerRule for ShareKmFits {
+    fn name(&self) -> &str {
+        "share_km_fits"
+    }
+
+    fn apply_order(&self) -> Option<ApplyOrder> {
+        Some(ApplyOrder::BottomUp)
+    }
+
+    fn rewrite(
+        &self,
+        plan: LogicalPlan,
+        _config: &dyn OptimizerConfig,
+    ) -> Result<Transformed<LogicalPlan>> {
+        let LogicalPlan::Aggregate(aggregate) = plan else {
+            return Ok(Transformed::no(plan));
+        };
+        let members: Vec<Member> = aggregate
+            .aggr_expr
+            .iter()
+            .enumerate()
+            .filter_map(|(index, expr)| member(index, expr))
+            .collect();
+        // Fits in order of first use, each with the members reading from it.
+        let mut fits: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut by_key: HashMap<&(Expr, Expr, Option<Box<Expr>>), usize> = HashMap::new();
+        for (position, m) in members.iter().enumerate() {
+            let fit = *by_key.entry(&m.key).or_insert_with(|| {
+                fits.push((position, Vec::new()));
+                fits.len() - 1
+            });
+            fits[fit].1.push(position);
+        }
+        fits.retain(|(_, readers)| readers.len() > 1);
+        if fits.is_empty() {
+            return Ok(Transformed::no(LogicalPlan::Aggregate(aggregate)));
+        }
+        // Which fit each aggregate index reads from, if any.
+        let mut reads: HashMap<usize, (usize, &Member)> = HashMap::new();
+        for (fit, (_, readers)) in fits.iter().enumerate() {
+            for &position in readers {
+                reads.insert(members[position].index, (fit, &members[position]));
+            }
+        }
+        let fit_name = |fit: usize| format!("__km_fit_{fit}");
+        let mut aggr_expr: Vec<Expr> = aggregate
+            .aggr_expr
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !reads.contains_key(index))
+            .map(|(_, expr)| expr.clone())
+            .collect();
+        for (fit, (first, _)) in fits.iter().enumerate() {
+            let (duration, event, filter) = members[*first].key.clone();
+            let call = AggregateFunction::new_udf(
+                Arc::clone(&self.fit),
+                vec![duration, event],
+                false,
+                filter,
+                vec![],
+                None,
+            );
+            aggr_expr.push(Expr::AggregateFunction(call).alias(fit_name(fit)));
+        }
+        let schema = Arc::clone(&aggregate.schema);
+        let grouped = schema.fields().len() - aggregate.aggr_expr.len();
+        let shared = Aggregate::try_new(
+            Arc::clone(&aggregate.input),
+            aggregate.group_expr.clone(),
+            aggr_expr,
+        )?;
+        let columns = (0..schema.fields().len())
+            .map(|i| {
+                let (qualifier, field) = schema.qualified_field(i);
+                let column = || Expr::Column(Column::new(qualifier.cloned(), field.name()));
+                match i.checked_sub(grouped).and_then(|index| reads.get(&index)) {
+                    None => column(),
+                    Some((fit, m)) => {
+                        let mut args = vec![Expr::Column(Column::new_unqualified(fit_name(*fit)))];
+                        args.extend(m.rest.iter().cloned());
+                        Expr::ScalarFunction(ScalarFunction::new_udf(
+                            Arc::clone(&m.extractor),
+                            args,
+                        ))
+                        .alias_qualified(qualifier.cloned(), field.name())
+                    }
+                }
+            })
+            .collect();
+        let projection = Projection::try_new(columns, Arc::new(LogicalPlan::Aggregate(shared)))?;
+        Ok(Transformed::yes(LogicalPlan::Projection(projection)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{BooleanArray, Float64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::catalog::MemTable;
+    use datafusion::prelude::SessionContext;
+    use proptest::prelude::*;
+
+    use super::ShareKmFits;
+    use crate::engine::functions;
+
+    /// Groups, durations (with NULLs and fractions) and events (with NULLs).
+    fn cases(rows: &[(u8, Option<f64>, Option<bool>)]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("region", DataType::Utf8, true),
+            Field::new("days", DataType::Float64, true),
+            Field::new("resolved", DataType::Boolean, true),
+        ]));
+        let regions: StringArray = rows
+            .iter()
+            .map(|(g, _, _)| (*g < 4).then(|| format!("r{g}")))
+            .collect();
+        let days: Float64Array = rows.iter().map(|(_, d, _)| *d).collect();
+        let events: BooleanArray = rows.iter().map(|(_, _, e)| *e).collect();
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(regions), Arc::new(days), Arc::new(events)],
+        )
+        .expect("batch")
+    }
+
+    async fn session(batch: &RecordBatch, share: bool) -> SessionContext {
+        let ctx = SessionContext::new();
+        functions::register(&ctx);
+        if share {
+            ctx.add_optimizer_rule(Arc::new(ShareKmFits::default()));
+        }
+        // Two partitions, so partial states are merged as in a real run.
+        let half = batch.num_rows() / 2;
+        let parts = vec![
+            vec![batch.slice(0, half)],
+            vec![batch.slice(half, batch.num_rows() - half)],
+        ];
+        let table = MemTable::try_new(batch.schema(), parts).expect("table");
+        ctx.register_table("cases", Arc::new(table))
+            .expect("register");
+        ctx
+    }
+
+    async fn run(ctx: &SessionContext, sql: &str) -> (String, String) {
+        let frame = ctx.sql(sql).await.expect("plan");
+        let plan = frame.clone().into_optimized_plan().expect("optimize");
+        let batches = frame.collect().await.expect("run");
+        let text = pretty_format_batches(&batches).expect("format").to_string();
+        (text, plan.display_indent().to_string())
+    }
+
+    const QUERY: &str = "SELECT region, count(*) AS cases,
+          km_median(days, resolved) AS median, km_median_low(days, resolved) AS low,
+          km_median_reached(days, resolved) AS reached,
+          km_quantile(days, resolved, 0.25) AS q1,
+          km_resolved_by(days, resolved, 30) AS by30,
+          km_resolved_by_high(days, resolved, 30) AS by30_high,
+          km_survival_low(days, resolved, 10) AS s10,
+          km_quantile_reached(days, resolved, 0.9) AS q9,
+          km_median(days, resolved) FILTER (WHERE days > 5) AS late_median,
+          km_resolved_by(days, resolved, 20) FILTER (WHERE days > 5) AS late_by20,
+          km_curve(days, resolved) AS curve
+        FROM cases GROUP BY region ORDER BY region";
+
+    #[tokio::test]
+    async fn shared_fits_give_the_same_table() {
+        let rows: Vec<_> = (0..400u32)
+            .map(|i| {
+                let days = match i % 17 {
+                    0 => None,
+                    1 => Some(f64::from(i % 40) + 0.5),
+                    _ => Some(f64::from((i * 7919) % 60)),
+                };
+                let event = (i % 23 != 0).then_some(i % 3 != 0);
+                ((i % 5) as u8, days, event)
+            })
+            .collect();
+        let batch = cases(&rows);
+        let (plain, plain_plan) = run(&session(&batch, false).await, QUERY).await;
+        let (shared, shared_plan) = run(&session(&batch, true).await, QUERY).await;
+        assert_eq!(plain, shared);
+        assert!(!plain_plan.contains("km_fit"), "{plain_plan}");
+        // One fit per (duration, event, filter): two here.
+        assert_eq!(shared_plan.matches("km_fit(").count(), 2, "{shared_plan}");
+        assert!(
+            !shared_plan.contains("km_median(cases.days"),
+            "{shared_plan}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_column_parameter_stays_an_aggregate() {
+        let rows: Vec<_> = (0..50u32)
+            .map(|i| (0, Some(f64::from(i % 9)), Some(i % 2 == 0)))
+            .collect();
+        let batch = cases(&rows);
+        let query = "SELECT km_median(days, resolved) AS m, km_median_high(days, resolved) AS h,
+            km_quantile(days, resolved, CAST(resolved AS DOUBLE) * 0 + 0.5) AS q FROM cases";
+        let (plain, _) = run(&session(&batch, false).await, query).await;
+        let (shared, plan) = run(&session(&batch, true).await, query).await;
+        assert_eq!(plain, shared);
+        assert_eq!(plan.matches("km_fit(").count(), 1, "{plan}");
+        assert!(plan.contains("km_quantile(cases.days"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn a_lone_aggregate_is_left_alone() {
+        let batch = cases(&[(0, Some(3.0), Some(true)), (1, Some(4.0), Some(false))]);
+        let (_, plan) = run(
+            &session(&batch, true).await,
+            "SELECT region, km_median(days, resolved) AS m FROM cases GROUP BY region",
+        )
+        .await;
+        assert!(!plan.contains("km_fit"), "{plan}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn shared_equals_plain(rows in proptest::collection::vec(
+            (0u8..6, proptest::option::weighted(0.9, 0u8..50), proptest::option::weighted(0.95, any::<bool>())),
+            1..300,
+        )) {
+            let rows: Vec<_> = rows
+                .into_iter()
+                .map(|(g, d, e)| (g, d.map(f64::from), e))
+                .collect();
+            let batch = cases(&rows);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let (plain, shared) = runtime.block_on(async {
+                let plain = run(&session(&batch, false).await, QUERY).await.0;
+                let shared = run(&session(&batch, true).await, QUERY).await.0;
+                (plain, shared)
+            });
+            prop_assert_eq!(plain, shared);
+        }
+    }
+}
