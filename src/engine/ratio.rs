@@ -241,10 +241,18 @@ fn add_exact(sums: &mut Sums, y: i128, x: i128) -> Result<()> {
     if let (Ok(a), Ok(b)) = (i64::try_from(y), i64::try_from(x)) {
         // The usual case: a product of two 64-bit values cannot overflow 128 bits.
         let (a, b) = (i128::from(a), i128::from(b));
+        // Overflow is checked once for the five sums, off the per-sum path.
+        let mut overflow = false;
         for (sum, term) in s.iter_mut().zip([y, x, a * a, b * a, b * b]) {
-            *sum = checked(sum.checked_add(term))?;
+            let (value, over) = sum.overflowing_add(term);
+            *sum = value;
+            overflow |= over;
         }
-        return Ok(());
+        return if overflow {
+            checked(None).map(|_| ())
+        } else {
+            Ok(())
+        };
     }
     let terms = [
         Some(y),
@@ -561,6 +569,28 @@ pub fn moments_bound(args: &[f64], high: bool) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_past_128_bits_are_an_error() {
+        let mut sums = Sums::Empty;
+        let big = i128::from(i64::MAX);
+        // (2^63 − 1)^2 ≈ 2^126: the third square takes Σy² past i128::MAX.
+        add_exact(&mut sums, big, 1).expect("one square fits");
+        add_exact(&mut sums, big, 1).expect("two squares fit");
+        let error = add_exact(&mut sums, big, 1).expect_err("three do not");
+        assert!(error.to_string().contains("overflow"), "{error}");
+        // Below the limit nothing is lost.
+        let mut sums = Sums::Empty;
+        add_exact(&mut sums, 3, 4).expect("small");
+        add_exact(&mut sums, -5, 6).expect("small");
+        assert_eq!(
+            sums,
+            Sums::Exact {
+                n: 2,
+                s: [-2, 10, 34, -18, 52]
+            }
+        );
+    }
 
     #[test]
     fn groups_accumulator_equals_one_accumulator_per_group() {
