@@ -16,16 +16,14 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::Context;
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
 use crate::config::JobConfig;
-use crate::error::{data, usage};
+use crate::error::data;
 use crate::privacy::identifiers::Detector;
 use files::{Format, Input, Origin};
 use pipeline::{Handoff, Plan};
@@ -326,23 +324,10 @@ fn read_parquet(
         let mut line = 1u64;
         for batch in reader {
             let batch = batch.map_err(|e| data(format!("`{name}`: {e}")))?;
-            let columns = batch
-                .columns()
-                .iter()
-                .zip(&header)
-                .map(|(array, column)| {
-                    let text = cast(array, &DataType::Utf8).map_err(|e| {
-                        usage(format!(
-                            "`{name}` column `{column}`: cannot read as text: {e}"
-                        ))
-                    })?;
-                    Ok(text.as_string::<i32>().clone())
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
             let rows = batch.num_rows();
-            if !send(Rows::Arrow {
+            if !send(Rows::Typed {
                 first_line: line,
-                columns,
+                columns: batch.columns().to_vec(),
                 rows,
             }) {
                 return Ok(());

@@ -42,8 +42,8 @@ impl Plan {
 /// Hands a chunk to the workers; `false` when validation has stopped (then stop reading).
 pub type Handoff<'s> = dyn FnMut(Rows) -> bool + 's;
 
-/// A checked chunk, or the panic of the worker that checked it.
-type Done = (usize, Rows, thread::Result<anyhow::Result<Checked>>);
+/// A checked chunk (its rows as checked, and the outcome), or the panic of the worker.
+type Done = (usize, thread::Result<anyhow::Result<(Rows, Checked)>>);
 
 /// Runs `read` on a reader thread, checks the chunks it sends with `rules` on `plan.workers`
 /// threads and merges them into `validator` in the order they were read. The first error in
@@ -89,8 +89,12 @@ where
                 loop {
                     let next = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
                     let Ok((sequence, rows)) = next else { break };
-                    let checked = catch_unwind(AssertUnwindSafe(|| rules.check(&rows, &mut row)));
-                    if done_sender.send((sequence, rows, checked)).is_err() {
+                    let checked = catch_unwind(AssertUnwindSafe(|| {
+                        let rows = rules.text(rows)?;
+                        let checked = rules.check(&rows, &mut row)?;
+                        Ok((rows, checked))
+                    }));
+                    if done_sender.send((sequence, checked)).is_err() {
                         break;
                     }
                 }
@@ -117,10 +121,10 @@ fn merge(
 ) -> anyhow::Result<()> {
     let mut waiting = BTreeMap::new();
     let mut next = 0;
-    for (sequence, rows, checked) in done {
-        waiting.insert(sequence, (rows, checked));
-        while let Some((rows, checked)) = waiting.remove(&next) {
-            let checked = checked.unwrap_or_else(|panic| resume_unwind(panic))?;
+    for (sequence, checked) in done {
+        waiting.insert(sequence, checked);
+        while let Some(checked) = waiting.remove(&next) {
+            let (rows, checked) = checked.unwrap_or_else(|panic| resume_unwind(panic))?;
             validator.merge(rules, &rows, checked)?;
             next += 1;
             progress.set_position(validator.counts.read);

@@ -1,7 +1,7 @@
 //! Chunks of source rows, as the reader hands them to the validating workers: consecutive rows
 //! of one input with their line numbers, stored compactly (one text buffer per chunk).
 
-use datafusion::arrow::array::{Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 
 use super::validate::Cells;
 
@@ -120,6 +120,16 @@ pub enum Rows {
         /// Number of rows.
         rows: usize,
     },
+    /// A Parquet batch as decoded, cast to [`Rows::Arrow`] by the worker that checks it
+    /// ([`super::validate::FileRules::text`]) rather than on the reader thread.
+    Typed {
+        /// Row number of the first row.
+        first_line: u64,
+        /// One column per header column.
+        columns: Vec<ArrayRef>,
+        /// Number of rows.
+        rows: usize,
+    },
 }
 
 impl Rows {
@@ -127,7 +137,7 @@ impl Rows {
     pub fn len(&self) -> usize {
         match self {
             Rows::Text(records) => records.len(),
-            Rows::Arrow { rows, .. } => *rows,
+            Rows::Arrow { rows, .. } | Rows::Typed { rows, .. } => *rows,
         }
     }
 
@@ -140,7 +150,9 @@ impl Rows {
     pub fn line(&self, index: usize) -> u64 {
         match self {
             Rows::Text(records) => records.rows[index].line,
-            Rows::Arrow { first_line, .. } => first_line + index as u64,
+            Rows::Arrow { first_line, .. } | Rows::Typed { first_line, .. } => {
+                first_line + index as u64
+            }
         }
     }
 
@@ -159,6 +171,7 @@ impl Rows {
                 columns,
                 row: index,
             }),
+            Rows::Typed { .. } => unreachable!("typed rows are cast to text before checking"),
         }
     }
 }

@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
-use datafusion::arrow::array::BooleanArray;
-use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{AsArray, BooleanArray};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::columns::{Columns, Rebatch, Value};
@@ -22,7 +22,7 @@ use super::parse;
 use super::rows::Rows;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
-use crate::error::data;
+use crate::error::{data, usage};
 use crate::privacy::identifiers::{self, Detector};
 
 /// One quarantined row.
@@ -173,6 +173,37 @@ impl<'a> FileRules<'a> {
                 header: header.to_vec(),
             },
             source: source.to_string(),
+        })
+    }
+
+    /// The chunk as text cells: decoded columns ([`Rows::Typed`]) are cast to text, the form
+    /// every rule reads; other rows pass through.
+    pub fn text(&self, rows: Rows) -> anyhow::Result<Rows> {
+        let Rows::Typed {
+            first_line,
+            columns,
+            rows,
+        } = rows
+        else {
+            return Ok(rows);
+        };
+        let columns = columns
+            .iter()
+            .zip(&self.layout.header)
+            .map(|(array, column)| {
+                let text = cast(array, &DataType::Utf8).map_err(|e| {
+                    usage(format!(
+                        "`{}` column `{column}`: cannot read as text: {e}",
+                        self.source
+                    ))
+                })?;
+                Ok(text.as_string::<i32>().clone())
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Rows::Arrow {
+            first_line,
+            columns,
+            rows,
         })
     }
 
