@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
+use datafusion::arrow::array::{Array, ArrayRef, Date32Array, Float64Array, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::Date32Type;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
@@ -15,6 +16,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
+use crate::ingest::text::two_digits;
+use crate::period::civil_from_days;
 use crate::stats::ratio::poisson_ratio_interval;
 use crate::stats::wilson::wilson_interval;
 
@@ -140,8 +143,61 @@ fn ratio_moments_high(args: &[f64]) -> Option<f64> {
     super::ratio::moments_bound(args, true)
 }
 
+/// `year_month(date)`: `YYYY-MM`, as `to_char(date, '%Y-%m')` but written directly (it runs
+/// once per case when `cases` is built).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct YearMonth {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for YearMonth {
+    fn name(&self) -> &str {
+        "year_month"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let dates = args.args[0].to_array(args.number_rows)?;
+        let Some(dates) = dates.as_any().downcast_ref::<Date32Array>() else {
+            return exec_err!("year_month: the argument must be a DATE");
+        };
+        let mut out = StringBuilder::with_capacity(dates.len(), dates.len() * 7);
+        for value in dates.iter() {
+            let Some(days) = value else {
+                out.append_null();
+                continue;
+            };
+            let (year, month, _) = civil_from_days(i64::from(days));
+            if (0..=9999).contains(&year) {
+                let mut text = [b'-'; 7];
+                two_digits(&mut text[0..2], (year / 100) as u32);
+                two_digits(&mut text[2..4], (year % 100) as u32);
+                two_digits(&mut text[5..7], month);
+                out.append_value(std::str::from_utf8(&text).expect("ASCII digits"));
+            } else {
+                // chrono's form of years past four digits (`+10000-01`).
+                match Date32Type::to_naive_date_opt(days) {
+                    Some(date) => out.append_value(date.format("%Y-%m").to_string()),
+                    None => out.append_null(),
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
 /// The scalar functions, by name.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
+    let year_month = ScalarUDF::new_from_impl(YearMonth {
+        signature: Signature::exact(vec![DataType::Date32], Volatility::Immutable),
+    });
     [
         FloatFunction::new("ratio", &[2], ratio),
         FloatFunction::new("wilson_low", &[2, 3], wilson_low),
@@ -153,6 +209,7 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     ]
     .into_iter()
     .map(ScalarUDF::new_from_impl)
+    .chain([year_month])
     .collect()
 }
 

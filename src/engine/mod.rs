@@ -227,7 +227,7 @@ fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
         format!(
             "CAST(CASE WHEN outcome = 'open' THEN {as_of} - opened_on ELSE closed_on - opened_on END AS BIGINT) AS duration_days"
         ),
-        "to_char(opened_on, '%Y-%m') AS opened_month".to_string(),
+        "year_month(opened_on) AS opened_month".to_string(),
         format!("arrow_cast({}, {dictionary}) AS age_bucket", AGE_BUCKET),
         format!("arrow_cast({}, {dictionary}) AS amount_tier", AMOUNT_TIER),
         format!("{in_period} AS in_period"),

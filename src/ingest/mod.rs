@@ -7,6 +7,7 @@ pub mod files;
 pub mod parse;
 pub mod pipeline;
 pub mod rows;
+pub mod text;
 pub mod validate;
 
 #[cfg(test)]

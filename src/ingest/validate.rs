@@ -12,14 +12,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
-use datafusion::arrow::array::{AsArray, BooleanArray};
-use datafusion::arrow::compute::{cast, filter_record_batch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::array::BooleanArray;
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::columns::{Columns, Rebatch, Value};
 use super::parse;
 use super::rows::Rows;
+use super::text;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
 use crate::error::{data, usage};
@@ -176,8 +177,8 @@ impl<'a> FileRules<'a> {
         })
     }
 
-    /// The chunk as text cells: decoded columns ([`Rows::Typed`]) are cast to text, the form
-    /// every rule reads; other rows pass through.
+    /// The chunk as text cells: decoded columns ([`Rows::Typed`]) are written as text
+    /// ([`text::to_text`]), the form every rule reads; other rows pass through.
     pub fn text(&self, rows: Rows) -> anyhow::Result<Rows> {
         let Rows::Typed {
             first_line,
@@ -191,13 +192,12 @@ impl<'a> FileRules<'a> {
             .iter()
             .zip(&self.layout.header)
             .map(|(array, column)| {
-                let text = cast(array, &DataType::Utf8).map_err(|e| {
+                text::to_text(array).map_err(|e| {
                     usage(format!(
                         "`{}` column `{column}`: cannot read as text: {e}",
                         self.source
                     ))
-                })?;
-                Ok(text.as_string::<i32>().clone())
+                })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Rows::Arrow {

@@ -536,3 +536,24 @@ fn ratio_of_sums_matches_statsmodels_wls_hc1() {
     let query = "SELECT ratio_of_sums_low(y, x) FROM (VALUES (1.0, 0.0), (2.0, 0.0)) AS t(y, x)";
     assert_close(&sql(&cases, query)[0], &[None], 0.0, "no claims");
 }
+
+#[test]
+fn year_month_is_to_char_year_month() {
+    let cases = [("2024-01-01", 10, true)];
+    // Every day from 0001-01-01 to 9999-12-31 in steps of 997 days, with leap days, a NULL and
+    // the published months of the cases table.
+    let query = "SELECT count(d), count(*) FILTER (WHERE year_month(d) = to_char(d, '%Y-%m')), \
+        count(*) FILTER (WHERE year_month(d) IS NULL) \
+        FROM (SELECT CAST(CAST(value AS INT) AS DATE) AS d FROM generate_series(-719162, 2932896, 997) \
+        UNION ALL SELECT DATE '2024-02-29' UNION ALL SELECT DATE '2000-02-29' \
+        UNION ALL SELECT CAST(NULL AS DATE))";
+    let row = &sql(&cases, query)[0];
+    assert_eq!(row[0], "3666", "{row:?}");
+    assert_eq!(row[0], row[1], "every day: {row:?}");
+    assert_eq!(row[2], "1");
+    let months = sql(
+        &cases,
+        "SELECT year_month(DATE '0999-12-31'), year_month(DATE '2024-02-29'), opened_month FROM cases",
+    );
+    assert_eq!(months[0], ["0999-12", "2024-02", "2024-01"]);
+}
