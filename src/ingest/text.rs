@@ -66,12 +66,24 @@ fn decimals(values: &Decimal128Array, scale: u32) -> StringArray {
             continue;
         };
         // Digits of |value|, least significant first, at least scale + 1 of them.
-        let mut magnitude = value.unsigned_abs();
         let mut count = 0;
-        while magnitude > 0 || count <= scale as usize {
-            digits[count] = b'0' + (magnitude % 10) as u8;
-            magnitude /= 10;
-            count += 1;
+        match u64::try_from(value.unsigned_abs()) {
+            // The usual case, in 64-bit arithmetic (128-bit division is a library call).
+            Ok(mut magnitude) => {
+                while magnitude > 0 || count <= scale as usize {
+                    digits[count] = b'0' + (magnitude % 10) as u8;
+                    magnitude /= 10;
+                    count += 1;
+                }
+            }
+            Err(_) => {
+                let mut magnitude = value.unsigned_abs();
+                while magnitude > 0 || count <= scale as usize {
+                    digits[count] = b'0' + (magnitude % 10) as u8;
+                    magnitude /= 10;
+                    count += 1;
+                }
+            }
         }
         text.clear();
         if value < 0 {
