@@ -91,10 +91,14 @@ pub fn fraction(text: &str) -> Result<f64, &'static str> {
 
 /// Parses a boolean: true/false, yes/no, y/n, 1/0 in any case.
 pub fn flag(text: &str) -> Result<bool, &'static str> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "y" | "1" | "t" => Ok(true),
-        "false" | "no" | "n" | "0" | "f" => Ok(false),
-        _ => Err("bad_boolean"),
+    // Compared without allocating a lower-cased copy (three flags per case).
+    let is = |words: [&str; 5]| words.iter().any(|w| w.eq_ignore_ascii_case(text));
+    if is(["true", "yes", "y", "1", "t"]) {
+        Ok(true)
+    } else if is(["false", "no", "n", "0", "f"]) {
+        Ok(false)
+    } else {
+        Err("bad_boolean")
     }
 }
 
@@ -161,5 +165,10 @@ mod tests {
         assert_eq!(flag("Yes"), Ok(true));
         assert_eq!(flag("0"), Ok(false));
         assert_eq!(flag("maybe"), Err("bad_boolean"));
+        assert_eq!(flag("TRUE"), Ok(true));
+        assert_eq!(flag("F"), Ok(false));
+        for bad in ["", "tru", "truee", "yes ", "ＹＥＳ", "2"] {
+            assert_eq!(flag(bad), Err("bad_boolean"), "{bad}");
+        }
     }
 }
