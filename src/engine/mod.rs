@@ -100,7 +100,7 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         functions::register(&ctx);
-        ctx.add_optimizer_rule(Arc::new(share::ShareKmFits::default()));
+        ctx.add_optimizer_rule(Arc::new(share::ShareFits::default()));
         Ok(Engine {
             ctx,
             partitions,

@@ -19,7 +19,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, EmitTo, GroupsAccumulator,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 
 use super::functions::DEFAULT_LEVEL;
@@ -30,6 +31,9 @@ use crate::stats::ratio::RatioMoments;
 enum Bound {
     Low,
     High,
+    /// The sums themselves, encoded: one shared fit that both bounds are read from (see
+    /// `super::share`).
+    Fit,
 }
 
 /// `ratio_of_sums_low` / `ratio_of_sums_high`.
@@ -93,7 +97,10 @@ impl AggregateUDFImpl for RatioOfSums {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
+        Ok(match self.bound {
+            Bound::Fit => DataType::Binary,
+            _ => DataType::Float64,
+        })
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
@@ -353,16 +360,12 @@ impl Accumulator for RatioAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let level = self.level.unwrap_or(DEFAULT_LEVEL);
-        let bound = self
-            .sums
-            .moments()
-            .interval(level)
-            .map(|(low, high)| match self.bound {
-                Bound::Low => low,
-                Bound::High => high,
-            });
-        Ok(ScalarValue::Float64(bound))
+        if self.bound == Bound::Fit {
+            return Ok(ScalarValue::Binary(Some(fit_bytes(&self.sums))));
+        }
+        Ok(ScalarValue::Float64(bound_of(
+            &self.sums, self.level, self.bound,
+        )))
     }
 
     fn size(&self) -> usize {
@@ -465,17 +468,17 @@ impl GroupsAccumulator for RatioGroups {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let bound = self.bound;
-        let values: Float64Array = emit_to
-            .take_needed(&mut self.groups)
+        let groups = emit_to.take_needed(&mut self.groups);
+        if bound == Bound::Fit {
+            let fits: BinaryArray = groups
+                .iter()
+                .map(|(_, sums)| Some(fit_bytes(sums)))
+                .collect();
+            return Ok(Arc::new(fits));
+        }
+        let values: Float64Array = groups
             .iter()
-            .map(|(level, sums)| {
-                sums.moments()
-                    .interval(level.unwrap_or(DEFAULT_LEVEL))
-                    .map(|(low, high)| match bound {
-                        Bound::Low => low,
-                        Bound::High => high,
-                    })
-            })
+            .map(|(level, sums)| bound_of(sums, *level, bound))
             .collect();
         Ok(Arc::new(values))
     }
@@ -548,6 +551,97 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     .into_iter()
     .map(AggregateUDF::new_from_impl)
     .collect()
+}
+
+/// The bound of a group's sums at its level (the default when none was given).
+fn bound_of(sums: &Sums, level: Option<f64>, bound: Bound) -> Option<f64> {
+    sums.moments()
+        .interval(level.unwrap_or(DEFAULT_LEVEL))
+        .map(|(low, high)| if bound == Bound::High { high } else { low })
+}
+
+/// A group's sums as the `ratio_of_sums_fit` value (its state without a level).
+fn fit_bytes(sums: &Sums) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(9 + 8 + 80);
+    sums.encode(None, &mut bytes);
+    bytes
+}
+
+/// `ratio_of_sums_fit(y, x)`: a group's sums as bytes, not registered under a name users call;
+/// `super::share` puts it in place of `ratio_of_sums_low` and `_high` over the same (y, x) and
+/// reads both from it with [`from_fit`].
+pub(super) fn fit_function() -> AggregateUDF {
+    AggregateUDF::new_from_impl(RatioOfSums::new("ratio_of_sums_fit", Bound::Fit))
+}
+
+/// For `ratio_of_sums_low` / `_high` called with `extra` arguments after (y, x) (0, or 1: the
+/// level): the scalar function computing the same value from a [`fit_function`] result.
+pub(super) fn from_fit(aggregate: &AggregateUDF, extra: usize) -> Option<ScalarUDF> {
+    let inner: &dyn std::any::Any = aggregate.inner().as_ref();
+    let function = inner.downcast_ref::<RatioOfSums>()?;
+    if function.bound == Bound::Fit || extra > 1 {
+        return None;
+    }
+    let mut types = vec![DataType::Binary];
+    types.extend((0..extra).map(|_| DataType::Float64));
+    Some(ScalarUDF::new_from_impl(RatioFromFit {
+        name: format!("{}_from_fit", function.name),
+        bound: function.bound,
+        signature: Signature::new(TypeSignature::Exact(types), Volatility::Immutable),
+    }))
+}
+
+/// A ratio-of-sums bound read from a fit (one row per group).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RatioFromFit {
+    name: String,
+    bound: Bound,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for RatioFromFit {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let fits = args.args[0].to_array(rows)?;
+        let Some(fits) = fits.as_any().downcast_ref::<BinaryArray>() else {
+            return exec_err!("{}: the fit must be BINARY", self.name);
+        };
+        let levels = match args.args.get(1) {
+            Some(value) => Some(value.to_array(rows)?),
+            None => None,
+        };
+        let levels = match &levels {
+            Some(array) => match array.as_any().downcast_ref::<Float64Array>() {
+                Some(floats) => Some(floats),
+                None => return exec_err!("{}: the level must be DOUBLE", self.name),
+            },
+            None => None,
+        };
+        let mut values = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let sums = if fits.is_valid(row) {
+                Sums::decode(fits.value(row))?.1
+            } else {
+                Sums::Empty
+            };
+            // As in the aggregate, a NULL level is no level (the default).
+            let level = levels.and_then(|l| l.is_valid(row).then(|| l.value(row)));
+            values.push(bound_of(&sums, level, self.bound));
+        }
+        Ok(ColumnarValue::Array(Arc::new(Float64Array::from(values))))
+    }
 }
 
 /// `ratio_moments_low/high(n, sum_y, sum_x, sum_yy, sum_xy, sum_xx [, level])`.

@@ -1,12 +1,14 @@
-//! An optimizer rule: several Kaplan–Meier aggregates of one `GROUP BY` over the same
-//! (duration, event) and filter share one histogram per group.
+//! An optimizer rule: aggregates of one `GROUP BY` that read different numbers off the same
+//! fit share it: Kaplan–Meier functions over the same (duration, event) and filter share one
+//! histogram per group, `ratio_of_sums_low` and `_high` over the same (y, x) one set of sums.
 //!
 //! A time-to-resolution report asks for a median, its interval, quartiles and the shares
 //! resolved by 30, 90, 180 and 365 days: 18 aggregates that would each build the same
-//! histogram from every row. The rule replaces them with one `km_fit` aggregate (the histogram)
-//! and a projection reading each value from it, so every query, the built-in suite's and users'
-//! own, pays for one histogram per (duration, event, filter), whatever it asks of it. Values
-//! are unchanged: the statistics are computed from the same histogram by the same code.
+//! histogram from every row. The rule replaces them with one fit aggregate (`km_fit`,
+//! `ratio_of_sums_fit`) and a projection reading each value from it (`…_from_fit`), so every
+//! query, the built-in suite's and users' own, pays for one fit per (arguments, filter),
+//! whatever it asks of it. Values are unchanged: they are computed from the same state by the
+//! same code.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,28 +20,45 @@ use datafusion::logical_expr::{Aggregate, AggregateUDF, Expr, LogicalPlan, Proje
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::survival;
+use super::{ratio, survival};
 
 /// The rule (added to every local session by [`super::Engine::new`]).
 #[derive(Debug)]
-pub struct ShareKmFits {
-    fit: Arc<AggregateUDF>,
+pub struct ShareFits {
+    /// The fit aggregate of each family, by [`Family`] index.
+    fits: [Arc<AggregateUDF>; 2],
 }
 
-impl Default for ShareKmFits {
+impl Default for ShareFits {
     fn default() -> Self {
-        ShareKmFits {
-            fit: Arc::new(survival::fit_function()),
+        ShareFits {
+            fits: [
+                Arc::new(survival::fit_function()),
+                Arc::new(ratio::fit_function()),
+            ],
         }
     }
 }
 
-/// One KM aggregate that can be read from a shared fit.
+/// Aggregates whose values can be read from one shared fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Family {
+    /// The KM functions: a histogram of (duration, event).
+    KaplanMeier = 0,
+    /// `ratio_of_sums_low` / `_high`: the sums of (y, x).
+    RatioOfSums = 1,
+}
+
+/// What aggregates must have in common to share a fit: the family, the first two arguments
+/// and the filter.
+type Key = (Family, Expr, Expr, Option<Box<Expr>>);
+
+/// One aggregate that can be read from a shared fit.
 struct Member {
     /// Index in the aggregate's `aggr_expr`.
     index: usize,
-    /// (duration, event) and filter: aggregates with equal keys share a fit.
-    key: (Expr, Expr, Option<Box<Expr>>),
+    /// Aggregates with equal keys share a fit.
+    key: Key,
     extractor: Arc<datafusion::logical_expr::ScalarUDF>,
     /// The aggregate's arguments after the first two (literals).
     rest: Vec<Expr>,
@@ -53,17 +72,17 @@ fn member(index: usize, expr: &Expr) -> Option<Member> {
     let Expr::AggregateFunction(AggregateFunction { func, params }) = inner else {
         return None;
     };
-    let (extractor, extra) = survival::from_fit(func)?;
     let plain = !params.distinct && params.order_by.is_empty() && params.null_treatment.is_none();
     let rest = params.args.get(2..)?;
     // A parameter must be a constant to be read after grouping (it is the same for every row
-    // anyway: the aggregate refuses one that varies).
-    if !plain
-        || params.args.len() != 2 + extra
-        || !rest.iter().all(|e| matches!(e, Expr::Literal(..)))
-    {
+    // anyway: the aggregates refuse one that varies).
+    if !plain || !rest.iter().all(|e| matches!(e, Expr::Literal(..))) {
         return None;
     }
+    let (family, extractor) = match survival::from_fit(func, rest.len()) {
+        Some(extractor) => (Family::KaplanMeier, extractor),
+        None => (Family::RatioOfSums, ratio::from_fit(func, rest.len())?),
+    };
     // Common-subexpression elimination names the first use of a shared argument
     // (`__common_expr_1 AS cases.duration_days`) and not the others: aliases are not part of
     // the value.
@@ -71,6 +90,7 @@ fn member(index: usize, expr: &Expr) -> Option<Member> {
     Some(Member {
         index,
         key: (
+            family,
             plain_expr(&params.args[0]),
             plain_expr(&params.args[1]),
             params.filter.as_deref().map(|f| Box::new(plain_expr(f))),
@@ -80,9 +100,9 @@ fn member(index: usize, expr: &Expr) -> Option<Member> {
     })
 }
 
-impl OptimizerRule for ShareKmFits {
+impl OptimizerRule for ShareFits {
     fn name(&self) -> &str {
-        "share_km_fits"
+        "share_fits"
     }
 
     fn apply_order(&self) -> Option<ApplyOrder> {
@@ -105,7 +125,7 @@ impl OptimizerRule for ShareKmFits {
             .collect();
         // Fits in order of first use, each with the members reading from it.
         let mut fits: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut by_key: HashMap<&(Expr, Expr, Option<Box<Expr>>), usize> = HashMap::new();
+        let mut by_key: HashMap<&Key, usize> = HashMap::new();
         for (position, m) in members.iter().enumerate() {
             let fit = *by_key.entry(&m.key).or_insert_with(|| {
                 fits.push((position, Vec::new()));
@@ -124,7 +144,7 @@ impl OptimizerRule for ShareKmFits {
                 reads.insert(members[position].index, (fit, &members[position]));
             }
         }
-        let fit_name = |fit: usize| format!("__km_fit_{fit}");
+        let fit_name = |fit: usize| format!("__fit_{fit}");
         let mut aggr_expr: Vec<Expr> = aggregate
             .aggr_expr
             .iter()
@@ -133,10 +153,10 @@ impl OptimizerRule for ShareKmFits {
             .map(|(_, expr)| expr.clone())
             .collect();
         for (fit, (first, _)) in fits.iter().enumerate() {
-            let (duration, event, filter) = members[*first].key.clone();
+            let (family, first_arg, second_arg, filter) = members[*first].key.clone();
             let call = AggregateFunction::new_udf(
-                Arc::clone(&self.fit),
-                vec![duration, event],
+                Arc::clone(&self.fits[family as usize]),
+                vec![first_arg, second_arg],
                 false,
                 filter,
                 vec![],
@@ -186,7 +206,7 @@ mod tests {
     use datafusion::prelude::SessionContext;
     use proptest::prelude::*;
 
-    use super::ShareKmFits;
+    use super::ShareFits;
     use crate::engine::functions;
 
     /// Groups, durations (with NULLs and fractions) and events (with NULLs).
@@ -213,7 +233,7 @@ mod tests {
         let ctx = SessionContext::new();
         functions::register(&ctx);
         if share {
-            ctx.add_optimizer_rule(Arc::new(ShareKmFits::default()));
+            ctx.add_optimizer_rule(Arc::new(ShareFits::default()));
         }
         // Two partitions, so partial states are merged as in a real run.
         let half = batch.num_rows() / 2;
@@ -302,6 +322,36 @@ mod tests {
         // All four read from the one fit, the first (aliased) use included.
         assert_eq!(plan.matches("km_fit(").count(), 1, "{plan}");
         assert_eq!(plan.matches("_from_fit(").count(), 4, "{plan}");
+    }
+
+    #[tokio::test]
+    async fn ratio_bounds_share_their_sums() {
+        let rows: Vec<_> = (0..300u32)
+            .map(|i| {
+                let days = (i % 11 != 0).then(|| f64::from((i * 37) % 101));
+                ((i % 4) as u8, days, Some(i % 3 == 0))
+            })
+            .collect();
+        let batch = cases(&rows);
+        // DECIMAL (exact sums) and DOUBLE pairs, a level, a NULL level, and a filter.
+        let query = "SELECT region,
+              ratio_of_sums_low(CAST(days AS DECIMAL(18, 2)), CAST(days + 3 AS DECIMAL(18, 2))) AS dl,
+              ratio_of_sums_high(CAST(days AS DECIMAL(18, 2)), CAST(days + 3 AS DECIMAL(18, 2))) AS dh,
+              ratio_of_sums_low(days, days * 2 + 1, 0.9) AS fl,
+              ratio_of_sums_high(days, days * 2 + 1, 0.9) AS fh,
+              ratio_of_sums_high(days, days * 2 + 1, CAST(NULL AS DOUBLE)) AS fn,
+              ratio_of_sums_low(days, days * 2 + 1) FILTER (WHERE resolved) AS rl,
+              ratio_of_sums_high(days, days * 2 + 1) FILTER (WHERE resolved) AS rh,
+              km_median(days, resolved) AS m, km_median_high(days, resolved) AS mh
+            FROM cases GROUP BY region ORDER BY region";
+        let (plain, plain_plan) = run(&session(&batch, false).await, query).await;
+        let (shared, plan) = run(&session(&batch, true).await, query).await;
+        assert_eq!(plain, shared);
+        assert!(!plain_plan.contains("_fit("), "{plain_plan}");
+        // Three sets of sums (decimal; double; double filtered) and one histogram.
+        assert_eq!(plan.matches("ratio_of_sums_fit(").count(), 3, "{plan}");
+        assert_eq!(plan.matches("km_fit(").count(), 1, "{plan}");
+        assert_eq!(plan.matches("_from_fit(").count(), 9, "{plan}");
     }
 
     #[tokio::test]

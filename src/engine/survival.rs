@@ -611,16 +611,16 @@ pub(super) fn fit_function() -> AggregateUDF {
     AggregateUDF::new_from_impl(KmFunction::new("km_fit", Statistic::Histogram, None))
 }
 
-/// For a KM aggregate (other than the fit itself): the scalar function computing the same
-/// value from a [`fit_function`] result and the aggregate's own arguments after the first
-/// two, with how many such arguments it takes.
-pub(super) fn from_fit(aggregate: &AggregateUDF) -> Option<(ScalarUDF, usize)> {
+/// For a KM aggregate (other than the fit itself) called with `extra` arguments after the
+/// first two: the scalar function computing the same value from a [`fit_function`] result and
+/// those arguments; `None` when the function takes another number of them.
+pub(super) fn from_fit(aggregate: &AggregateUDF, extra: usize) -> Option<ScalarUDF> {
     let inner: &dyn std::any::Any = aggregate.inner().as_ref();
     let function = inner.downcast_ref::<KmFunction>()?;
-    if function.statistic == Statistic::Histogram {
+    let parameter = function.fixed.is_none() && function.statistic.takes_parameter();
+    if function.statistic == Statistic::Histogram || extra != usize::from(parameter) {
         return None;
     }
-    let parameter = function.fixed.is_none() && function.statistic.takes_parameter();
     let mut types = vec![DataType::Binary];
     if parameter {
         types.push(DataType::Float64);
@@ -631,7 +631,7 @@ pub(super) fn from_fit(aggregate: &AggregateUDF) -> Option<(ScalarUDF, usize)> {
         fixed: function.fixed,
         signature: Signature::new(TypeSignature::Exact(types), Volatility::Immutable),
     };
-    Some((ScalarUDF::new_from_impl(extractor), usize::from(parameter)))
+    Some(ScalarUDF::new_from_impl(extractor))
 }
 
 /// A KM statistic read from a fitted histogram (one row per group).
