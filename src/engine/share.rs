@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::FieldRef;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction};
@@ -134,7 +135,10 @@ impl OptimizerRule for ShareFits {
             fits[fit].1.push(position);
         }
         fits.retain(|(_, readers)| readers.len() > 1);
-        if fits.is_empty() {
+        // The fits are named `__fit_<n>` inside the rewritten aggregate; a query naming its
+        // own output so is left as written.
+        let taken = |f: &FieldRef| f.name().starts_with("__fit_");
+        if fits.is_empty() || aggregate.schema.fields().iter().any(taken) {
             return Ok(Transformed::no(LogicalPlan::Aggregate(aggregate)));
         }
         // Which fit each aggregate index reads from, if any.
@@ -368,6 +372,40 @@ mod tests {
         eprintln!("PLAN {plan}");
         assert_eq!(plan.matches("km_fit(").count(), 1, "{plan}");
         assert!(plan.contains("km_quantile(cases.days"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn an_aggregate_named_like_a_fit_is_left_alone() {
+        use datafusion::execution::FunctionRegistry as _;
+        use datafusion::prelude::col;
+        let batch = cases(&[(0, Some(3.0), Some(true)), (0, Some(4.0), Some(false))]);
+        let ctx = session(&batch, true).await;
+        let call = |name: &str| {
+            ctx.udaf(name)
+                .expect("registered")
+                .call(vec![col("days"), col("resolved")])
+        };
+        // Through the DataFrame API an aggregate itself can carry the name a fit would get.
+        let frame = ctx
+            .table("cases")
+            .await
+            .expect("table")
+            .aggregate(
+                vec![],
+                vec![call("km_median").alias("__fit_0"), call("km_median_low")],
+            )
+            .expect("aggregate");
+        let plan = frame.clone().into_optimized_plan().expect("optimize");
+        assert!(!plan.display_indent().to_string().contains("km_fit"));
+        let batches = frame.collect().await.expect("run");
+        // S(3) = 1/2: the median is day 3.
+        let median = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("DOUBLE")
+            .value(0);
+        assert_eq!(median, 3.0);
     }
 
     #[tokio::test]
