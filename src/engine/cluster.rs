@@ -205,6 +205,7 @@ mod remote {
         // loses them.
         functions::register(&ctx);
         ctx.add_analyzer_rule(Arc::new(SeriesAsValues));
+        ctx.add_optimizer_rule(Arc::new(crate::engine::share::ShareFits::default()));
         let staged = stage_folder(cluster)?;
         tracing::info!(
             engine = %cluster.address,

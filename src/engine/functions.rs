@@ -11,8 +11,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::Date32Type;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
@@ -213,16 +213,31 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     .collect()
 }
 
-/// Registers every project function on a session.
+/// Registers every project function on a session, with the shared fits and the functions
+/// reading them (`super::share`), so that a plan rewritten by one session (a cluster's client)
+/// runs on another (its scheduler and executors), which look functions up by name.
 pub fn register(ctx: &SessionContext) {
     for function in scalar_functions() {
         ctx.register_udf(function);
     }
-    for function in super::survival::aggregate_functions()
+    let aggregates: Vec<AggregateUDF> = super::survival::aggregate_functions()
         .into_iter()
         .chain(super::ratio::aggregate_functions())
         .chain([super::top::aggregate_function()])
-    {
+        .collect();
+    for function in &aggregates {
+        let readers = (0..=1).filter_map(|extra| {
+            super::survival::from_fit(function, extra)
+                .or_else(|| super::ratio::from_fit(function, extra))
+        });
+        for reader in readers {
+            ctx.register_udf(reader);
+        }
+    }
+    for function in aggregates.into_iter().chain([
+        super::survival::fit_function(),
+        super::ratio::fit_function(),
+    ]) {
         ctx.register_udaf(function);
     }
 }

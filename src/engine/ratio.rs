@@ -582,12 +582,18 @@ pub(super) fn from_fit(aggregate: &AggregateUDF, extra: usize) -> Option<ScalarU
     if function.bound == Bound::Fit || extra > 1 {
         return None;
     }
-    let mut types = vec![DataType::Binary];
-    types.extend((0..extra).map(|_| DataType::Float64));
+    let with_level = vec![DataType::Binary, DataType::Float64];
+    let signature = Signature::one_of(
+        vec![
+            TypeSignature::Exact(vec![DataType::Binary]),
+            TypeSignature::Exact(with_level),
+        ],
+        Volatility::Immutable,
+    );
     Some(ScalarUDF::new_from_impl(RatioFromFit {
         name: format!("{}_from_fit", function.name),
         bound: function.bound,
-        signature: Signature::new(TypeSignature::Exact(types), Volatility::Immutable),
+        signature,
     }))
 }
 

@@ -276,6 +276,26 @@ fn cluster_release_is_byte_identical_to_local() {
     let local_rows = sql(&[]);
     assert!(local_rows.lines().count() > 3, "{local_rows}");
     assert_eq!(local_rows, sql(&["--engine", &cluster.address]));
+    // The cluster session shares fits as a local one does: both KM statistics are read off one
+    // histogram, which the scheduler and executors know by name.
+    let explain = binary()
+        .arg("sql")
+        .arg(format!("EXPLAIN {query}"))
+        .args(common)
+        .args(["--engine", &cluster.address])
+        .output()
+        .expect("runs");
+    let plan = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        explain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+    let distributed = plan.split("distributed_plan").nth(1).unwrap_or_default();
+    assert!(
+        distributed.contains("km_fit(") && distributed.contains("km_median_from_fit("),
+        "{plan}"
+    );
 }
 
 #[test]
