@@ -6,9 +6,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Date32Array, Float64Array, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Float64Array, Int32Array, StringArray,
+    StringBuilder,
+};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::datatypes::Date32Type;
+use datafusion::arrow::datatypes::{Date32Type, Decimal128Type, Int32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -193,6 +196,101 @@ impl ScalarUDFImpl for YearMonth {
     }
 }
 
+/// `age_bucket_of(days)` and `amount_tier_of(amount)`: the bucket of a value (docs/metrics.md),
+/// as the category the `cases` table stores: `labels[i]` for the values with `i` bounds at or
+/// below them, NULL for NULL. Keys are computed by comparison, not by hashing label text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Buckets {
+    name: &'static str,
+    /// Lower bounds of every bucket but the first, in whole units, ascending.
+    bounds: &'static [i128],
+    labels: &'static [&'static str],
+    signature: Signature,
+}
+
+impl Buckets {
+    /// Debt-age buckets of DESIGN §5, in days.
+    fn ages() -> Buckets {
+        Buckets {
+            name: "age_bucket_of",
+            bounds: &[90, 180, 365],
+            labels: &["under_90", "90_to_180", "180_to_365", "over_365"],
+            signature: Signature::new(TypeSignature::Any(1), Volatility::Immutable),
+        }
+    }
+
+    /// Tiers of claimed amounts, in currency units.
+    fn amounts() -> Buckets {
+        Buckets {
+            name: "amount_tier_of",
+            bounds: &[10_000, 50_000, 200_000, 1_000_000],
+            labels: &[
+                "under_10k",
+                "10k_to_50k",
+                "50k_to_200k",
+                "200k_to_1m",
+                "over_1m",
+            ],
+            signature: Signature::new(TypeSignature::Any(1), Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Buckets {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Dictionary(
+            Box::new(DataType::Int32),
+            Box::new(DataType::Utf8),
+        ))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let values = args.args[0].to_array(args.number_rows)?;
+        // Raw values and the bounds at their scale (a DECIMAL(18, 2) amount is in cents).
+        let (raw, scale): (Vec<Option<i128>>, u32) = match values.data_type() {
+            DataType::Int32 => (
+                values
+                    .as_primitive::<Int32Type>()
+                    .iter()
+                    .map(|v| v.map(i128::from))
+                    .collect(),
+                0,
+            ),
+            DataType::Int64 => (
+                values
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map(i128::from))
+                    .collect(),
+                0,
+            ),
+            DataType::Decimal128(_, scale) if (0..=18).contains(scale) => (
+                values.as_primitive::<Decimal128Type>().iter().collect(),
+                *scale as u32,
+            ),
+            other => return exec_err!("{}: takes an integer or DECIMAL, not {other}", self.name),
+        };
+        let unit = 10i128.pow(scale);
+        let keys: Int32Array = raw
+            .iter()
+            .map(|value| {
+                value.map(|v| self.bounds.iter().take_while(|b| v >= *b * unit).count() as i32)
+            })
+            .collect();
+        let labels: ArrayRef = Arc::new(StringArray::from(self.labels.to_vec()));
+        let buckets = DictionaryArray::<Int32Type>::try_new(keys, labels)?;
+        Ok(ColumnarValue::Array(Arc::new(buckets)))
+    }
+}
+
 /// The scalar functions, by name.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     let year_month = ScalarUDF::new_from_impl(YearMonth {
@@ -209,7 +307,11 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     ]
     .into_iter()
     .map(ScalarUDF::new_from_impl)
-    .chain([year_month])
+    .chain([
+        year_month,
+        ScalarUDF::new_from_impl(Buckets::ages()),
+        ScalarUDF::new_from_impl(Buckets::amounts()),
+    ])
     .collect()
 }
 

@@ -228,8 +228,8 @@ fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
             "CAST(CASE WHEN outcome = 'open' THEN {as_of} - opened_on ELSE closed_on - opened_on END AS BIGINT) AS duration_days"
         ),
         "year_month(opened_on) AS opened_month".to_string(),
-        format!("arrow_cast({}, {dictionary}) AS age_bucket", AGE_BUCKET),
-        format!("arrow_cast({}, {dictionary}) AS amount_tier", AMOUNT_TIER),
+        "age_bucket_of(debt_age_days) AS age_bucket".to_string(),
+        "amount_tier_of(amount_claimed) AS amount_tier".to_string(),
         format!("{in_period} AS in_period"),
     ];
     debug_assert_eq!(derived.len(), DERIVED_COLUMNS.len());
@@ -239,14 +239,3 @@ fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
         derived.join(", ")
     )
 }
-
-/// Debt-age buckets of DESIGN §5.
-const AGE_BUCKET: &str = "CASE WHEN debt_age_days IS NULL THEN NULL \
-    WHEN debt_age_days < 90 THEN 'under_90' WHEN debt_age_days < 180 THEN '90_to_180' \
-    WHEN debt_age_days < 365 THEN '180_to_365' ELSE 'over_365' END";
-
-/// Amount tiers of claimed amounts.
-const AMOUNT_TIER: &str = "CASE WHEN amount_claimed IS NULL THEN NULL \
-    WHEN amount_claimed < 10000 THEN 'under_10k' WHEN amount_claimed < 50000 THEN '10k_to_50k' \
-    WHEN amount_claimed < 200000 THEN '50k_to_200k' WHEN amount_claimed < 1000000 THEN '200k_to_1m' \
-    ELSE 'over_1m' END";

@@ -557,3 +557,41 @@ fn year_month_is_to_char_year_month() {
     );
     assert_eq!(months[0], ["0999-12", "2024-02", "2024-01"]);
 }
+
+#[test]
+fn buckets_are_the_documented_case_expressions() {
+    let cases = [("2024-01-01", 10, true)];
+    let ages =
+        "(VALUES (NULL), (-1), (0), (89), (90), (179), (180), (364), (365), (100000)) AS t(v)";
+    let age_case = "CASE WHEN d IS NULL THEN NULL WHEN d < 90 THEN 'under_90' \
+        WHEN d < 180 THEN '90_to_180' WHEN d < 365 THEN '180_to_365' ELSE 'over_365' END";
+    let query = format!(
+        "SELECT count(*), count(*) FILTER (WHERE CAST(age_bucket_of(d) AS VARCHAR) IS NOT DISTINCT FROM {age_case}), \
+         string_agg(CAST(age_bucket_of(d) AS VARCHAR), ',' ORDER BY d) \
+         FROM (SELECT CAST(v AS INT) AS d FROM {ages})"
+    );
+    let row = &sql(&cases, &query)[0];
+    assert_eq!(row[0], "10");
+    assert_eq!(row[1], "10", "{row:?}");
+    assert_eq!(
+        row[2],
+        "under_90,under_90,under_90,90_to_180,90_to_180,180_to_365,180_to_365,over_365,over_365"
+    );
+    let amounts = "(VALUES (NULL), (0.00), (9999.99), (10000.00), (49999.99), (50000.00), \
+        (199999.99), (200000.00), (999999.99), (1000000.00)) AS t(v)";
+    let tier_case = "CASE WHEN a IS NULL THEN NULL WHEN a < 10000 THEN 'under_10k' \
+        WHEN a < 50000 THEN '10k_to_50k' WHEN a < 200000 THEN '50k_to_200k' \
+        WHEN a < 1000000 THEN '200k_to_1m' ELSE 'over_1m' END";
+    let query = format!(
+        "SELECT count(*), count(*) FILTER (WHERE CAST(amount_tier_of(a) AS VARCHAR) IS NOT DISTINCT FROM {tier_case}), \
+         string_agg(CAST(amount_tier_of(a) AS VARCHAR), ',' ORDER BY a) \
+         FROM (SELECT CAST(v AS DECIMAL(18, 2)) AS a FROM {amounts})"
+    );
+    let row = &sql(&cases, &query)[0];
+    assert_eq!(row[0], "10");
+    assert_eq!(row[1], "10", "{row:?}");
+    assert_eq!(
+        row[2],
+        "under_10k,under_10k,10k_to_50k,10k_to_50k,50k_to_200k,50k_to_200k,200k_to_1m,200k_to_1m,over_1m"
+    );
+}
