@@ -620,21 +620,7 @@ impl ScalarUDFImpl for RatioFromFit {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let fits = args.args[0].to_array(rows)?;
-        let Some(fits) = fits.as_any().downcast_ref::<BinaryArray>() else {
-            return exec_err!("{}: the fit must be BINARY", self.name);
-        };
-        let levels = match args.args.get(1) {
-            Some(value) => Some(value.to_array(rows)?),
-            None => None,
-        };
-        let levels = match &levels {
-            Some(array) => match array.as_any().downcast_ref::<Float64Array>() {
-                Some(floats) => Some(floats),
-                None => return exec_err!("{}: the level must be DOUBLE", self.name),
-            },
-            None => None,
-        };
+        let (fits, levels) = super::share::fit_arguments(&args, &self.name, "level")?;
         let mut values = Vec::with_capacity(rows);
         for row in 0..rows {
             let sums = if fits.is_valid(row) {
@@ -643,7 +629,9 @@ impl ScalarUDFImpl for RatioFromFit {
                 Sums::Empty
             };
             // As in the aggregate, a NULL level is no level (the default).
-            let level = levels.and_then(|l| l.is_valid(row).then(|| l.value(row)));
+            let level = levels
+                .as_ref()
+                .and_then(|l| l.is_valid(row).then(|| l.value(row)));
             values.push(bound_of(&sums, level, self.bound));
         }
         Ok(ColumnarValue::Array(Arc::new(Float64Array::from(values))))

@@ -13,11 +13,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::array::{Array, BinaryArray, Float64Array};
 use datafusion::arrow::datatypes::FieldRef;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{Column, Result};
+use datafusion::common::{Column, Result, exec_err};
 use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction};
-use datafusion::logical_expr::{Aggregate, AggregateUDF, Expr, LogicalPlan, Projection};
+use datafusion::logical_expr::{
+    Aggregate, AggregateUDF, Expr, LogicalPlan, Projection, ScalarFunctionArgs,
+};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
@@ -99,6 +102,31 @@ fn member(index: usize, expr: &Expr) -> Option<Member> {
         extractor: Arc::new(extractor),
         rest: rest.to_vec(),
     })
+}
+
+/// The arguments of a `…_from_fit` function: one fit per row, and the literal parameter after
+/// it (named `parameter` in errors), if the function takes one.
+pub(super) fn fit_arguments(
+    args: &ScalarFunctionArgs,
+    function: &str,
+    parameter: &str,
+) -> Result<(BinaryArray, Option<Float64Array>)> {
+    let rows = args.number_rows;
+    let fits = args.args[0].to_array(rows)?;
+    let Some(fits) = fits.as_any().downcast_ref::<BinaryArray>() else {
+        return exec_err!("{function}: the fit must be BINARY");
+    };
+    let values = match args.args.get(1) {
+        None => None,
+        Some(value) => {
+            let array = value.to_array(rows)?;
+            match array.as_any().downcast_ref::<Float64Array>() {
+                Some(floats) => Some(floats.clone()),
+                None => return exec_err!("{function}: the {parameter} must be DOUBLE"),
+            }
+        }
+    };
+    Ok((fits.clone(), values))
 }
 
 impl OptimizerRule for ShareFits {

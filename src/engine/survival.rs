@@ -658,21 +658,7 @@ impl ScalarUDFImpl for KmFromFit {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let fits = args.args[0].to_array(rows)?;
-        let Some(fits) = fits.as_any().downcast_ref::<BinaryArray>() else {
-            return exec_err!("{}: the fit must be BINARY", self.name);
-        };
-        let parameters = match args.args.get(1) {
-            Some(value) => Some(value.to_array(rows)?),
-            None => None,
-        };
-        let parameters = match &parameters {
-            Some(array) => match array.as_any().downcast_ref::<Float64Array>() {
-                Some(floats) => Some(floats),
-                None => return exec_err!("{}: the parameter must be DOUBLE", self.name),
-            },
-            None => None,
-        };
+        let (fits, parameters) = super::share::fit_arguments(&args, &self.name, "parameter")?;
         let mut values = Vec::with_capacity(rows);
         for row in 0..rows {
             let mut accumulator =
@@ -682,7 +668,7 @@ impl ScalarUDFImpl for KmFromFit {
             }
             // The aggregate knows its parameter only once a group has a row, but without a
             // usable row every statistic is NULL whatever the parameter.
-            if let Some(parameters) = parameters
+            if let Some(parameters) = &parameters
                 && parameters.is_valid(row)
             {
                 accumulator.set_parameter(parameters.value(row))?;
