@@ -13,6 +13,7 @@ use crate::cli::{RunArgs, SourceArgs};
 use crate::config::{JobConfig, PrivacyConfig};
 use crate::engine::{Engine, EngineOptions, Window};
 use crate::error::{data, usage};
+use crate::ingest::store::{Accepted, Budget};
 use crate::ingest::{self, Ingested, files, hex, parse};
 use crate::manifest::{self, Manifest};
 use crate::output::labels::Lang;
@@ -88,7 +89,7 @@ impl SourceSettings {
         let as_of = as_of.as_deref().map(period::parse_as_of).transpose()?;
         let mut engine = EngineOptions::default();
         if let Some(text) = memory_limit {
-            engine.memory_limit = parse_bytes(text)?;
+            engine = engine.with_memory_limit(parse_bytes(text)?);
         }
         engine.cluster = crate::cluster::resolve(cluster, &job.run)?;
         Ok(SourceSettings {
@@ -180,18 +181,10 @@ pub fn parse_bytes(text: &str) -> anyhow::Result<usize> {
 }
 
 fn latest_date(ingested: &Ingested) -> Option<NaiveDate> {
-    use datafusion::arrow::array::Date32Array;
-    use datafusion::arrow::compute::max;
-    let mut latest: Option<i32> = None;
-    for batch in &ingested.batches {
-        for name in ["opened_on", "closed_on"] {
-            let column = batch.column_by_name(name)?;
-            if let Some(dates) = column.as_any().downcast_ref::<Date32Array>() {
-                latest = latest.max(max(dates));
-            }
-        }
-    }
-    latest.and_then(parse::date_from_days)
+    ingested
+        .batches
+        .latest_date()
+        .and_then(parse::date_from_days)
 }
 
 /// A progress bar on a terminal, nothing otherwise (cron mails any output).
@@ -251,7 +244,8 @@ pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingeste
     let inputs = files::list(&source.inputs)?;
     let bar = progress("reading");
     let started = Instant::now();
-    let mut ingested = ingest::ingest(&inputs, &source.config, &bar)?;
+    let budget = source.engine.ingest_budget();
+    let mut ingested = ingest::ingest(&inputs, &source.config, &bar, budget)?;
     bar.finish_and_clear();
     step_done("ingest", started);
     refuse_identifiers(&ingested)?;
@@ -259,11 +253,10 @@ pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingeste
         as_of: source.as_of(&ingested)?,
         period: source.period.clone(),
     };
-    let batches = std::mem::take(&mut ingested.batches);
+    let empty = Accepted::new(ingested.schema.clone(), Budget::unlimited());
+    let rows = std::mem::replace(&mut ingested.batches, empty);
     let started = Instant::now();
-    engine
-        .register_cases(ingested.schema.clone(), batches, &window)
-        .await?;
+    engine.register_cases(rows, &window).await?;
     step_done("cases table", started);
     Ok((engine, ingested, window))
 }
@@ -371,9 +364,8 @@ pub async fn check_suite(suite: &[Query], keep: &[String]) -> anyhow::Result<()>
         as_of: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
         period: None,
     };
-    engine
-        .register_cases(crate::contract::schema(keep), Vec::new(), &window)
-        .await?;
+    let empty = Accepted::new(crate::contract::schema(keep), Budget::unlimited());
+    engine.register_cases(empty, &window).await?;
     let cases = engine
         .context()
         .table("cases")

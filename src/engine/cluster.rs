@@ -102,13 +102,12 @@ pub use remote::Remote;
 
 #[cfg(not(feature = "distributed"))]
 mod remote {
-    use datafusion::arrow::datatypes::SchemaRef;
-    use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::prelude::SessionContext;
 
     use super::ClusterOptions;
     use crate::engine::{Engine, EngineOptions, Window};
     use crate::error::usage;
+    use crate::ingest::store::Accepted;
 
     /// A cluster session's state; this build has none.
     pub enum Remote {}
@@ -117,8 +116,7 @@ mod remote {
         pub(in crate::engine) async fn register_cases(
             &self,
             _ctx: &SessionContext,
-            _schema: SchemaRef,
-            _batches: Vec<RecordBatch>,
+            _rows: Accepted,
             _window: &Window,
         ) -> anyhow::Result<u64> {
             match *self {}
@@ -147,7 +145,6 @@ mod remote {
     use ballista_core::config::BallistaConfig;
     use ballista_core::utils::{GrpcClientConfig, create_grpc_client_connection};
     use datafusion::arrow::datatypes::{DataType, SchemaRef};
-    use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::catalog::default_table_source::source_as_provider;
     use datafusion::common::ScalarValue;
     use datafusion::common::config::ConfigOptions;
@@ -165,6 +162,7 @@ mod remote {
 
     use super::ClusterOptions;
     use crate::engine::{Engine, EngineOptions, Window, functions, params_sql};
+    use crate::ingest::store::Accepted;
 
     /// How long reaching the scheduler may take before the run fails.
     const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,11 +214,8 @@ mod remote {
             cluster: None,
             ..options.clone()
         };
-        Ok(Engine {
-            ctx,
-            partitions,
-            remote: Some(Remote { staged, local }),
-        })
+        let remote = Remote { staged, local };
+        Ok(Engine::with_context(ctx, partitions, options, Some(remote)))
     }
 
     /// Opens a gRPC connection to the scheduler: a wrong address fails here, naming it.
@@ -268,12 +263,11 @@ mod remote {
         pub(in crate::engine) async fn register_cases(
             &self,
             ctx: &SessionContext,
-            schema: SchemaRef,
-            batches: Vec<RecordBatch>,
+            rows: Accepted,
             window: &Window,
         ) -> anyhow::Result<u64> {
             let local = Engine::new(&self.local)?;
-            let rows = Box::pin(local.register_cases(schema, batches, window)).await?;
+            let rows = Box::pin(local.register_cases(rows, window)).await?;
             let cases = plain_text(local.ctx.table("cases").await?)?;
             let schema: SchemaRef = Arc::new(cases.schema().as_arrow().clone());
             let folder = folder_path(&self.staged);

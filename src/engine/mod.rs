@@ -18,12 +18,21 @@ use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
+use datafusion::common::config::TableParquetOptions;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use std::sync::{Mutex, PoisonError};
+use tempfile::TempDir;
 
 use crate::config::DERIVED_COLUMNS;
+use crate::ingest::store::{self, Accepted, Budget};
 use crate::period::Period;
 use crate::queries::Query;
 
@@ -32,7 +41,10 @@ use crate::queries::Query;
 pub struct EngineOptions {
     /// Memory budget for query execution in bytes; sorts and aggregations spill above it.
     pub memory_limit: usize,
-    /// Folder for spill files.
+    /// Bytes of table rows held in memory, first the ingested rows, then `cases`; beyond it
+    /// they go to local files in the spill folder. Half of `memory_limit` by default.
+    pub table_memory: usize,
+    /// Folder for spill files (`None`: the system temporary folder, `TMPDIR`).
     pub spill_dir: Option<PathBuf>,
     /// Parallelism (partitions).
     pub partitions: usize,
@@ -52,10 +64,31 @@ pub fn default_memory_limit() -> usize {
     total.map_or(2 << 30, |bytes| (bytes / 4).clamp(512 << 20, 4 << 30))
 }
 
+impl EngineOptions {
+    /// Sets the memory limit, and the table memory to half of it.
+    pub fn with_memory_limit(self, bytes: usize) -> EngineOptions {
+        EngineOptions {
+            memory_limit: bytes,
+            table_memory: bytes / 2,
+            ..self
+        }
+    }
+
+    /// Where ingest holds accepted rows: `table_memory` bytes, then the spill folder.
+    pub fn ingest_budget(&self) -> Budget {
+        Budget {
+            bytes: self.table_memory,
+            dir: self.spill_dir.clone(),
+        }
+    }
+}
+
 impl Default for EngineOptions {
     fn default() -> Self {
+        let memory_limit = default_memory_limit();
         EngineOptions {
-            memory_limit: default_memory_limit(),
+            memory_limit,
+            table_memory: memory_limit / 2,
             spill_dir: None,
             partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             cluster: None,
@@ -79,6 +112,12 @@ pub struct Window {
 pub struct Engine {
     ctx: SessionContext,
     partitions: usize,
+    table_memory: usize,
+    spill_dir: Option<PathBuf>,
+    /// Input batches converted to `cases` at a time.
+    chunk_batches: usize,
+    /// The folder of a `cases` table kept on disk, removed with the engine.
+    cases_dir: Mutex<Option<TempDir>>,
     /// Set when the session runs on a cluster.
     remote: Option<cluster::Remote>,
 }
@@ -101,11 +140,24 @@ impl Engine {
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         functions::register(&ctx);
         ctx.add_optimizer_rule(Arc::new(share::ShareFits::default()));
-        Ok(Engine {
+        Ok(Engine::with_context(ctx, partitions, options, None))
+    }
+
+    fn with_context(
+        ctx: SessionContext,
+        partitions: usize,
+        options: &EngineOptions,
+        remote: Option<cluster::Remote>,
+    ) -> Engine {
+        Engine {
             ctx,
             partitions,
-            remote: None,
-        })
+            table_memory: options.table_memory,
+            spill_dir: options.spill_dir.clone(),
+            chunk_batches: CHUNK_BATCHES,
+            cases_dir: Mutex::new(None),
+            remote,
+        }
     }
 
     /// The underlying session (for ad-hoc SQL).
@@ -114,36 +166,65 @@ impl Engine {
     }
 
     /// Registers validated rows as `cases_input`, then builds `cases` and `params` for a window.
-    pub async fn register_cases(
-        &self,
-        schema: SchemaRef,
-        batches: Vec<RecordBatch>,
-        window: &Window,
-    ) -> anyhow::Result<u64> {
+    /// `cases` stays in memory up to [`EngineOptions::table_memory`]; a larger table is written
+    /// to a local Parquet folder, which every report then scans.
+    pub async fn register_cases(&self, rows: Accepted, window: &Window) -> anyhow::Result<u64> {
         if let Some(remote) = &self.remote {
-            return remote
-                .register_cases(&self.ctx, schema, batches, window)
-                .await;
+            return remote.register_cases(&self.ctx, rows, window).await;
         }
         // The input is converted a chunk at a time and each chunk is dropped once converted,
         // so the rows are held about once, not twice (input and `cases`).
+        let schema = rows.schema();
         let sql = cases_sql(&schema, window);
-        let mut input = batches.into_iter().peekable();
-        let mut output = Vec::new();
+        let mut input = rows.into_batches().peekable();
+        let mut held = Vec::new();
+        let mut held_bytes = 0usize;
+        let mut disk: Option<Spilled> = None;
         let mut derived_schema = None;
+        let mut rows = 0u64;
         while derived_schema.is_none() || input.peek().is_some() {
-            let chunk: Vec<RecordBatch> = input.by_ref().take(CHUNK_BATCHES).collect();
+            let chunk = input
+                .by_ref()
+                .take(self.chunk_batches)
+                .collect::<anyhow::Result<Vec<RecordBatch>>>()?;
             let table = MemTable::try_new(schema.clone(), self.spread(chunk))?;
             self.ctx.register_table("cases_input", Arc::new(table))?;
             let derived = self.ctx.sql(&sql).await?;
             derived_schema = Some(Arc::new(derived.schema().as_arrow().clone()));
-            output.extend(derived.collect().await?);
+            let output = derived.collect().await?;
             self.ctx.deregister_table("cases_input")?;
+            rows += output.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+            held_bytes += output
+                .iter()
+                .map(RecordBatch::get_array_memory_size)
+                .sum::<usize>();
+            held.extend(output);
+            if disk.is_none() && held_bytes > self.table_memory {
+                disk = Some(Spilled::new(&self.spill_dir)?);
+            }
+            if let Some(disk) = &mut disk {
+                disk.write(&self.ctx, std::mem::take(&mut held)).await?;
+            }
         }
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
-        let rows = output.iter().map(|b| b.num_rows() as u64).sum();
-        let cases = MemTable::try_new(derived_schema, self.spread(output))?;
-        self.ctx.register_table("cases", Arc::new(cases))?;
+        match disk {
+            None => {
+                let cases = MemTable::try_new(derived_schema, self.spread(held))?;
+                self.ctx.register_table("cases", Arc::new(cases))?;
+            }
+            Some(disk) => {
+                tracing::info!(
+                    rows,
+                    files = disk.files,
+                    "cases table larger than its memory budget; kept as local Parquet"
+                );
+                disk.register(&self.ctx, derived_schema).await?;
+                *self
+                    .cases_dir
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(disk.dir);
+            }
+        }
         self.ctx.sql(&params_sql(window)).await?.collect().await?;
         Ok(rows)
     }
@@ -169,6 +250,64 @@ impl Engine {
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         frame.create_physical_plan().await?;
         Ok(schema)
+    }
+}
+
+/// A `cases` table written to a private local folder, one Parquet file per converted chunk.
+struct Spilled {
+    dir: TempDir,
+    files: usize,
+}
+
+impl Spilled {
+    fn new(parent: &Option<PathBuf>) -> anyhow::Result<Spilled> {
+        let budget = Budget {
+            bytes: 0,
+            dir: parent.clone(),
+        };
+        Ok(Spilled {
+            dir: store::spill_dir(&budget)?,
+            files: 0,
+        })
+    }
+
+    async fn write(
+        &mut self,
+        ctx: &SessionContext,
+        batches: Vec<RecordBatch>,
+    ) -> anyhow::Result<()> {
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let path = self.dir.path().join(format!("{:06}.parquet", self.files));
+        let path = path
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("spill folder is not UTF-8"))?;
+        let mut options = TableParquetOptions::default();
+        // A scratch copy read back many times: fast to decode rather than small.
+        options.global.compression = Some("lz4_raw".into());
+        ctx.read_batches(batches)?
+            .write_parquet(
+                path,
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                Some(options),
+            )
+            .await?;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// Registers the folder as `cases`, read with the schema of the in-memory table.
+    async fn register(&self, ctx: &SessionContext, schema: SchemaRef) -> anyhow::Result<()> {
+        let mut folder = self.dir.path().display().to_string();
+        folder.push('/');
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new(ListingTableUrl::parse(&folder)?)
+            .with_listing_options(options)
+            .with_schema(schema);
+        ctx.register_table("cases", Arc::new(ListingTable::try_new(config)?))?;
+        Ok(())
     }
 }
 
@@ -238,4 +377,108 @@ fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
         columns.join(", "),
         derived.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use indicatif::ProgressBar;
+
+    use super::*;
+    use crate::config::JobConfig;
+    use crate::generate::{GenerateOptions, generate};
+    use crate::ingest::{self, files};
+    use crate::output;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// Every report of the suite, run on `engine`, normalized as the writers see it.
+    async fn reports(engine: &Engine) -> Vec<(String, RecordBatch)> {
+        let mut tables = Vec::new();
+        for query in crate::queries::load(&[], true).unwrap() {
+            let (schema, batches) = engine.run(&query).await.unwrap();
+            let table = output::normalize(&batches, &schema).unwrap();
+            tables.push((query.name.clone(), table));
+        }
+        tables
+    }
+
+    #[tokio::test]
+    async fn a_cases_table_kept_on_disk_gives_the_same_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cases.csv");
+        generate(&GenerateOptions {
+            cases: 12_000,
+            seed: 7,
+            out: file.clone(),
+            as_of: date(2024, 6, 30),
+            start: date(2022, 1, 1),
+        })
+        .unwrap();
+        let inputs = files::list(&[file]).unwrap();
+        let config = JobConfig::default();
+        let unlimited = ingest::store::Budget::unlimited();
+        let ingested = ingest::ingest(&inputs, &config, &ProgressBar::hidden(), unlimited).unwrap();
+        let window = Window {
+            as_of: date(2024, 6, 30),
+            period: Some(Period::parse("2024-Q2").unwrap()),
+        };
+        let batches = ingested.batches.batches().unwrap();
+        let options = EngineOptions {
+            partitions: 2,
+            ..EngineOptions::default()
+        };
+        let memory = Engine::new(&options).unwrap();
+        let mut in_memory = Accepted::new(ingested.schema.clone(), Budget::unlimited());
+        for batch in &batches {
+            in_memory.push(batch.clone()).unwrap();
+        }
+        let rows = memory.register_cases(in_memory, &window).await.unwrap();
+
+        // Ingested rows and `cases` both on disk, `cases` converted in several chunks of small
+        // batches, so it is written as several files.
+        let spill = tempfile::tempdir().unwrap();
+        let disk_options = EngineOptions {
+            table_memory: 0,
+            spill_dir: Some(spill.path().to_path_buf()),
+            ..options
+        };
+        let mut disk = Engine::new(&disk_options).unwrap();
+        disk.chunk_batches = 2;
+        let mut on_disk = Accepted::new(ingested.schema.clone(), disk_options.ingest_budget());
+        for batch in &batches {
+            for start in (0..batch.num_rows()).step_by(2_500) {
+                let length = 2_500.min(batch.num_rows() - start);
+                on_disk.push(batch.slice(start, length)).unwrap();
+            }
+        }
+        assert_eq!(on_disk.spilled(), 5);
+        assert_eq!(disk.register_cases(on_disk, &window).await.unwrap(), rows);
+        // DataFusion's own spill folder for sorts and aggregations sits beside ours.
+        let ours = || -> Vec<PathBuf> {
+            std::fs::read_dir(spill.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.to_string_lossy().contains("dispute-stats-"))
+                .collect()
+        };
+        let folders = ours();
+        assert_eq!(
+            folders.len(),
+            1,
+            "the ingest folder is gone, the cases one is left"
+        );
+        let parquet = std::fs::read_dir(&folders[0]).unwrap().count();
+        assert_eq!(parquet, 3, "one file per chunk of two batches");
+
+        let (expected, got) = (reports(&memory).await, reports(&disk).await);
+        assert_eq!(expected.len(), got.len());
+        for ((name, expected), (_, got)) in expected.iter().zip(&got) {
+            assert!(expected.num_rows() > 0, "{name}");
+            assert_eq!(expected, got, "{name}");
+        }
+        drop(disk);
+        assert_eq!(ours(), Vec::<PathBuf>::new());
+    }
 }

@@ -13,6 +13,7 @@ use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::{DataType, Int32Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::store::{Accepted, Budget};
 use crate::contract::{self, Kind};
 
 /// A parsed, valid cell of a contract column.
@@ -170,17 +171,17 @@ pub struct Rebatch {
     schema: SchemaRef,
     pending: Vec<RecordBatch>,
     rows: usize,
-    batches: Vec<RecordBatch>,
+    batches: Accepted,
 }
 
 impl Rebatch {
-    /// Batches of the given schema.
-    pub fn new(schema: SchemaRef) -> Rebatch {
+    /// Batches of the given schema, held within `budget`.
+    pub fn new(schema: SchemaRef, budget: Budget) -> Rebatch {
         Rebatch {
+            batches: Accepted::new(schema.clone(), budget),
             schema,
             pending: Vec::new(),
             rows: 0,
-            batches: Vec::new(),
         }
     }
 
@@ -216,13 +217,13 @@ impl Rebatch {
             })
             .collect::<anyhow::Result<Vec<ArrayRef>>>()?;
         self.batches
-            .push(RecordBatch::try_new(self.schema.clone(), arrays)?);
+            .push(RecordBatch::try_new(self.schema.clone(), arrays)?)?;
         self.rows = 0;
         Ok(())
     }
 
     /// All rows pushed so far, as record batches.
-    pub fn finish(mut self) -> anyhow::Result<Vec<RecordBatch>> {
+    pub fn finish(mut self) -> anyhow::Result<Accepted> {
         self.flush()?;
         Ok(self.batches)
     }

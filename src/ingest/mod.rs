@@ -7,6 +7,7 @@ pub mod files;
 pub mod parse;
 pub mod pipeline;
 pub mod rows;
+pub mod store;
 pub mod text;
 pub mod validate;
 
@@ -18,7 +19,6 @@ use std::io::Read;
 
 use anyhow::Context;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,7 @@ use crate::privacy::identifiers::Detector;
 use files::{Format, Input, Origin};
 use pipeline::{Handoff, Plan};
 use rows::{Records, Rows};
+use store::{Accepted, Budget};
 use validate::{Counts, FileRules, Reject, Validator};
 
 /// One input as recorded in the manifest.
@@ -47,7 +48,7 @@ pub struct InputRecord {
 /// Everything ingest produced.
 pub struct Ingested {
     /// Accepted rows, contract schema plus kept columns.
-    pub batches: Vec<RecordBatch>,
+    pub batches: Accepted,
     /// Their schema.
     pub schema: SchemaRef,
     /// Inputs read.
@@ -60,13 +61,19 @@ pub struct Ingested {
     pub identifiers: BTreeMap<(String, Detector), u64>,
 }
 
-/// Reads every input, in order, into one table; validation runs on every available core.
+/// Reads every input, in order, into one table; validation runs on every available core, and
+/// accepted rows beyond `budget` are held on disk.
 pub fn ingest(
     inputs: &[Input],
     config: &JobConfig,
     progress: &ProgressBar,
+    budget: Budget,
 ) -> anyhow::Result<Ingested> {
-    ingest_with(inputs, config, progress, &Plan::available())
+    let plan = Plan {
+        budget,
+        ..Plan::available()
+    };
+    ingest_with(inputs, config, progress, &plan)
 }
 
 /// [`ingest`] with a given number of workers and chunk size; the result is the same for all.
@@ -76,7 +83,7 @@ pub fn ingest_with(
     progress: &ProgressBar,
     plan: &Plan,
 ) -> anyhow::Result<Ingested> {
-    let mut validator = Validator::new(config);
+    let mut validator = Validator::new(config, plan.budget.clone());
     let mut records = Vec::new();
     for input in inputs {
         let before = validator.counts.read;

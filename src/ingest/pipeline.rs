@@ -13,15 +13,18 @@ use std::thread;
 use indicatif::ProgressBar;
 
 use super::rows::Rows;
+use super::store::Budget;
 use super::validate::{Checked, FileRules, Validator};
 
 /// How the rows are split up and checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     /// Validating worker threads (at least 1).
     pub workers: usize,
     /// Rows per chunk handed to a worker.
     pub chunk_rows: usize,
+    /// Where the accepted rows are held.
+    pub budget: Budget,
 }
 
 impl Plan {
@@ -30,6 +33,7 @@ impl Plan {
         Plan {
             workers: thread::available_parallelism().map_or(1, usize::from),
             chunk_rows: 16_384,
+            budget: Budget::unlimited(),
         }
     }
 

@@ -10,7 +10,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use proptest::prelude::*;
 
 use super::*;
+use crate::ingest::store::Budget;
 use crate::privacy::identifiers::Detector;
+use datafusion::arrow::record_batch::RecordBatch;
 
 const HEADER: [&str; 17] = [
     "case_id",
@@ -218,14 +220,18 @@ fn write(dir: &Path, name: &str, kind: Kind, cases: &[Case]) -> files::Input {
 const SEQUENTIAL: Plan = Plan {
     workers: 1,
     chunk_rows: usize::MAX,
+    budget: Budget {
+        bytes: usize::MAX,
+        dir: None,
+    },
 };
 
-fn run(inputs: &[files::Input], config: &JobConfig, plan: Plan) -> anyhow::Result<Ingested> {
-    ingest_with(inputs, config, &ProgressBar::hidden(), &plan)
+fn run(inputs: &[files::Input], config: &JobConfig, plan: &Plan) -> anyhow::Result<Ingested> {
+    ingest_with(inputs, config, &ProgressBar::hidden(), plan)
 }
 
 /// Panics unless both results are the same, down to the order of every batch's dictionaries.
-fn assert_same(expected: &anyhow::Result<Ingested>, got: &anyhow::Result<Ingested>, plan: Plan) {
+fn assert_same(expected: &anyhow::Result<Ingested>, got: &anyhow::Result<Ingested>, plan: &Plan) {
     let (expected, got) = match (expected, got) {
         (Err(expected), Err(got)) => {
             assert_eq!(format!("{expected:#}"), format!("{got:#}"), "{plan:?}");
@@ -253,8 +259,12 @@ fn assert_same(expected: &anyhow::Result<Ingested>, got: &anyhow::Result<Ingeste
             .map(RecordBatch::num_rows)
             .collect::<Vec<_>>()
     };
-    assert_eq!(rows(&expected.batches), rows(&got.batches), "{plan:?}");
-    for (a, b) in expected.batches.iter().zip(&got.batches) {
+    let (expected_batches, got_batches) = (
+        expected.batches.batches().unwrap(),
+        got.batches.batches().unwrap(),
+    );
+    assert_eq!(rows(&expected_batches), rows(&got_batches), "{plan:?}");
+    for (a, b) in expected_batches.iter().zip(&got_batches) {
         for (index, (a, b)) in a.columns().iter().zip(b.columns()).enumerate() {
             let column = a.data_type();
             assert_eq!(column, b.data_type());
@@ -353,6 +363,7 @@ proptest! {
         files in prop::collection::vec((kind(), prop::collection::vec(case(), 0..40)), 1..4),
         workers in 1..4usize,
         chunk_rows in 1..8usize,
+        spill in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let inputs: Vec<files::Input> = files
@@ -361,9 +372,15 @@ proptest! {
             .map(|(i, (kind, cases))| write(dir.path(), &format!("part-{i}"), *kind, cases))
             .collect();
         let config = config();
-        let expected = run(&inputs, &config, SEQUENTIAL);
-        let plan = Plan { workers, chunk_rows };
-        assert_same(&expected, &run(&inputs, &config, plan), plan);
+        let expected = run(&inputs, &config, &SEQUENTIAL);
+        // Every accepted batch in memory, or every one on disk.
+        let bytes = if spill { 0 } else { usize::MAX };
+        let plan = Plan {
+            workers,
+            chunk_rows,
+            budget: Budget { bytes, dir: None },
+        };
+        assert_same(&expected, &run(&inputs, &config, &plan), &plan);
     }
 }
 
@@ -396,14 +413,15 @@ fn duplicates_across_chunks_are_rejected_where_they_occur() {
         write(dir.path(), "second", Kind::Ndjson, &second),
     ];
     let config = config();
-    let expected = run(&inputs, &config, SEQUENTIAL);
+    let expected = run(&inputs, &config, &SEQUENTIAL);
     for workers in 1..=3 {
         for chunk_rows in [1, 2, 3, 5] {
             let plan = Plan {
                 workers,
                 chunk_rows,
+                budget: Budget::unlimited(),
             };
-            assert_same(&expected, &run(&inputs, &config, plan), plan);
+            assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
     }
     let ingested = expected.unwrap();
@@ -450,8 +468,8 @@ fn duplicates_across_chunks_are_rejected_where_they_occur() {
     assert_eq!(mobile("case_id"), Some(&2));
     assert_eq!(mobile("note"), Some(&1));
     assert_eq!(mobile("channel"), Some(&1));
-    let ids: Vec<&str> = ingested
-        .batches
+    let batches = ingested.batches.batches().unwrap();
+    let ids: Vec<&str> = batches
         .iter()
         .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
         .collect();
@@ -475,15 +493,22 @@ fn batches_span_chunks_as_if_built_row_by_row() {
         .collect();
     let inputs = [write(dir.path(), "big", Kind::Csv, &cases)];
     let config = config();
-    let expected = run(&inputs, &config, SEQUENTIAL);
+    let expected = run(&inputs, &config, &SEQUENTIAL);
+    let batches = expected.as_ref().unwrap().batches.batches().unwrap();
+    assert_eq!(batches.len(), 3);
+    // The first batch held in memory, the others written to disk.
     let plan = Plan {
         workers: 2,
         chunk_rows: 4_099,
+        budget: Budget {
+            bytes: batches[0].get_array_memory_size(),
+            dir: None,
+        },
     };
-    assert_same(&expected, &run(&inputs, &config, plan), plan);
-    let ingested = expected.unwrap();
-    assert_eq!(ingested.batches.len(), 3);
-    assert!(ingested.counts.rejected["duplicate_case_id"] > 0);
+    let got = run(&inputs, &config, &plan);
+    assert_same(&expected, &got, &plan);
+    assert_eq!(got.unwrap().batches.spilled(), 2);
+    assert!(expected.unwrap().counts.rejected["duplicate_case_id"] > 0);
 }
 
 #[test]
@@ -504,15 +529,18 @@ fn the_first_error_in_input_order_wins() {
         vec![good.clone(), cut.clone(), empty.clone()],
         vec![good.clone(), empty.clone(), cut.clone()],
     ] {
-        let expected = run(&inputs, &config, SEQUENTIAL);
+        let expected = run(&inputs, &config, &SEQUENTIAL);
         for workers in 1..=3 {
             let plan = Plan {
                 workers,
                 chunk_rows: 64,
+                budget: Budget::unlimited(),
             };
-            assert_same(&expected, &run(&inputs, &config, plan), plan);
+            assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
     }
-    let error = run(&[good, cut], &config, Plan::available()).err().unwrap();
+    let error = run(&[good, cut], &config, &Plan::available())
+        .err()
+        .unwrap();
     assert!(format!("{error:#}").contains("malformed CSV"), "{error:#}");
 }

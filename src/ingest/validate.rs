@@ -20,6 +20,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::columns::{Columns, Rebatch, Value};
 use super::parse;
 use super::rows::Rows;
+use super::store::{Accepted, Budget};
 use super::text;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
@@ -455,11 +456,11 @@ pub struct Validator {
 
 impl Validator {
     /// A validator for one job config.
-    pub fn new(config: &JobConfig) -> Validator {
+    pub fn new(config: &JobConfig, budget: Budget) -> Validator {
         let keep_names: Vec<String> = config.keep.keys().cloned().collect();
         let schema = contract::schema(&keep_names);
         Validator {
-            batches: Rebatch::new(schema.clone()),
+            batches: Rebatch::new(schema.clone(), budget),
             schema,
             seen: HashSet::default(),
             rejects: Vec::new(),
@@ -534,8 +535,8 @@ impl Validator {
         self.schema.clone()
     }
 
-    /// The accepted rows as record batches.
-    pub fn finish(self) -> anyhow::Result<Vec<RecordBatch>> {
+    /// The accepted rows.
+    pub fn finish(self) -> anyhow::Result<Accepted> {
         self.batches.finish()
     }
 }

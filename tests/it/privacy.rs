@@ -219,7 +219,13 @@ closed_iff_resolved = false
     let config = JobConfig::load(&config).unwrap();
     let data = root().join("../shared/data/cfpb/ccdb_sample_2015-2020_no_narrative.csv");
     let inputs = files::list(&[data]).unwrap();
-    let ingested = ingest::ingest(&inputs, &config, &indicatif::ProgressBar::hidden()).unwrap();
+    let ingested = ingest::ingest(
+        &inputs,
+        &config,
+        &indicatif::ProgressBar::hidden(),
+        ingest::store::Budget::unlimited(),
+    )
+    .unwrap();
     assert_eq!(
         ingested.counts.read, 6623,
         "every row, every column was scanned"

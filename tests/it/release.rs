@@ -197,3 +197,48 @@ fn a_killed_run_leaves_the_previous_release_intact() {
         );
     }
 }
+
+/// A run whose table rows do not fit their memory budget (the ingested rows and the `cases`
+/// table kept on disk) publishes the same bytes as a run holding them in memory. (Many batches
+/// and chunks on disk: the engine's and ingest's own tests.)
+#[tokio::test]
+async fn rows_kept_on_disk_publish_the_same_release() {
+    use dispute_stats::config::JobConfig;
+    use dispute_stats::engine::EngineOptions;
+    use dispute_stats::period::Period;
+    use dispute_stats::run::{RunSettings, SourceSettings, run};
+
+    let spill = tempfile::tempdir().unwrap();
+    let settings = |out: &Path, table_memory: usize| RunSettings {
+        source: SourceSettings {
+            config: JobConfig::default(),
+            config_file: None,
+            inputs: vec![fixture("cases_small.csv")],
+            period: Some(Period::parse("2024-Q2").unwrap()),
+            as_of: None,
+            engine: EngineOptions {
+                table_memory,
+                spill_dir: Some(spill.path().to_path_buf()),
+                ..EngineOptions::default()
+            },
+        },
+        query_folders: Vec::new(),
+        builtin: true,
+        out: out.to_path_buf(),
+        max_reject_rate: 0.01,
+        lang: Default::default(),
+    };
+    let (memory, disk) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let in_memory = run(&settings(memory.path(), usize::MAX)).await.unwrap();
+    let on_disk = run(&settings(disk.path(), 0)).await.unwrap();
+    assert_eq!(in_memory.rows_accepted, 60);
+    assert_eq!(on_disk.rows_accepted, 60);
+    let sums = |p: &Path| std::fs::read_to_string(p.join("2024-Q2/SHA256SUMS")).unwrap();
+    assert_eq!(sums(memory.path()), sums(disk.path()));
+    let left: Vec<_> = std::fs::read_dir(spill.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().starts_with("dispute-stats-"))
+        .collect();
+    assert!(left.is_empty(), "spill folders left behind: {left:?}");
+}

@@ -1,0 +1,284 @@
+//! The accepted rows, in input order: held in memory up to a byte budget, and written to local
+//! Arrow IPC files beyond it, one file per batch, so that ingest memory stays bounded however
+//! large the input. The files live in a private temporary folder (in `TMPDIR` unless another
+//! folder is given) that is removed when the rows are dropped.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, Date32Array};
+use datafusion::arrow::compute::max;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::arrow::record_batch::RecordBatch;
+use tempfile::TempDir;
+
+/// Where to hold accepted rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// Bytes of Arrow arrays held in memory before rows go to disk.
+    pub bytes: usize,
+    /// Folder for the files (`None`: the system temporary folder).
+    pub dir: Option<PathBuf>,
+}
+
+impl Budget {
+    /// Everything in memory.
+    pub fn unlimited() -> Budget {
+        Budget {
+            bytes: usize::MAX,
+            dir: None,
+        }
+    }
+}
+
+enum Piece {
+    Memory(RecordBatch),
+    Disk(PathBuf),
+}
+
+/// Accepted rows in input order, partly in memory and partly on disk.
+pub struct Accepted {
+    schema: SchemaRef,
+    budget: Budget,
+    pieces: Vec<Piece>,
+    held: usize,
+    rows: u64,
+    dir: Option<TempDir>,
+    /// Positions of the date columns, for the latest date.
+    dates: Vec<usize>,
+    latest: Option<i32>,
+}
+
+impl Accepted {
+    /// No rows yet.
+    pub fn new(schema: SchemaRef, budget: Budget) -> Accepted {
+        let dates = ["opened_on", "closed_on"]
+            .iter()
+            .filter_map(|name| schema.index_of(name).ok())
+            .collect();
+        Accepted {
+            schema,
+            budget,
+            pieces: Vec::new(),
+            held: 0,
+            rows: 0,
+            dir: None,
+            dates,
+            latest: None,
+        }
+    }
+
+    /// Appends a batch: in memory while the budget allows, else to a file of its own.
+    pub fn push(&mut self, batch: RecordBatch) -> anyhow::Result<()> {
+        for index in &self.dates {
+            if let Some(dates) = batch.column(*index).as_any().downcast_ref::<Date32Array>() {
+                self.latest = self.latest.max(max(dates));
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+        let bytes = batch.get_array_memory_size();
+        if self.dir.is_none() && self.held.saturating_add(bytes) <= self.budget.bytes {
+            self.held += bytes;
+            self.pieces.push(Piece::Memory(batch));
+            return Ok(());
+        }
+        let dir = match &self.dir {
+            Some(dir) => dir.path(),
+            None => self.dir.insert(spill_dir(&self.budget)?).path(),
+        };
+        let path = dir.join(format!("{:06}.arrow", self.pieces.len()));
+        write(&path, &batch)?;
+        self.pieces.push(Piece::Disk(path));
+        Ok(())
+    }
+
+    /// Schema of the rows.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Batches written to disk.
+    pub fn spilled(&self) -> usize {
+        self.pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Disk(_)))
+            .count()
+    }
+
+    /// The latest `opened_on` or `closed_on`, as Arrow Date32 days.
+    pub fn latest_date(&self) -> Option<i32> {
+        self.latest
+    }
+
+    /// Every batch, in order (those on disk read back).
+    pub fn batches(&self) -> anyhow::Result<Vec<RecordBatch>> {
+        self.pieces.iter().map(Piece::read).collect()
+    }
+
+    /// The batches one at a time, in order; each is dropped (its file removed) once handed out.
+    pub fn into_batches(self) -> Batches {
+        Batches {
+            pieces: self.pieces.into_iter(),
+            _dir: self.dir,
+        }
+    }
+}
+
+impl Piece {
+    fn read(&self) -> anyhow::Result<RecordBatch> {
+        match self {
+            Piece::Memory(batch) => Ok(batch.clone()),
+            Piece::Disk(path) => read(path),
+        }
+    }
+}
+
+/// The batches of [`Accepted`], consumed in order.
+pub struct Batches {
+    pieces: std::vec::IntoIter<Piece>,
+    _dir: Option<TempDir>,
+}
+
+impl Iterator for Batches {
+    type Item = anyhow::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let piece = self.pieces.next()?;
+        let batch = piece.read();
+        if let Piece::Disk(path) = piece {
+            let _ = std::fs::remove_file(path);
+        }
+        Some(batch)
+    }
+}
+
+/// A private temporary folder for spilled rows.
+pub fn spill_dir(budget: &Budget) -> anyhow::Result<TempDir> {
+    let builder = {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("dispute-stats-");
+        builder
+    };
+    let dir = match &budget.dir {
+        Some(dir) => builder.tempdir_in(dir),
+        None => builder.tempdir(),
+    };
+    dir.map_err(|e| anyhow::anyhow!("cannot create a folder for spilled rows: {e}"))
+}
+
+fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let file = File::create(path)
+        .map_err(|e| anyhow::anyhow!("cannot write spilled rows to `{}`: {e}", path.display()))?;
+    let mut writer = StreamWriter::try_new(BufWriter::new(file), &batch.schema())?;
+    writer.write(batch)?;
+    writer.finish()?;
+    Ok(())
+}
+
+fn read(path: &Path) -> anyhow::Result<RecordBatch> {
+    let file = File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot read spilled rows `{}`: {e}", path.display()))?;
+    let mut reader = StreamReader::try_new(BufReader::new(file), None)?;
+    reader
+        .next()
+        .transpose()?
+        .ok_or_else(|| anyhow::anyhow!("spilled rows `{}` are empty", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Int32Array, StringDictionaryBuilder};
+    use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+
+    use super::*;
+
+    fn batch(start: i32, labels: &[&str]) -> RecordBatch {
+        let mut categories = StringDictionaryBuilder::<Int32Type>::new();
+        for label in labels {
+            categories.append_value(label);
+        }
+        let rows = labels.len() as i32;
+        let dates: ArrayRef = Arc::new(Date32Array::from_iter_values(start..start + rows));
+        let schema = Schema::new(vec![
+            Field::new("opened_on", DataType::Date32, true),
+            Field::new(
+                "region",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                true,
+            ),
+            Field::new("days", DataType::Int32, true),
+        ]);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                dates,
+                Arc::new(categories.finish()),
+                Arc::new(Int32Array::from_iter_values(0..rows)),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn batches() -> Vec<RecordBatch> {
+        // Each batch with its own dictionary order, as ingest builds them.
+        vec![
+            batch(10, &["north", "south", "north"]),
+            batch(40, &["south", "east"]),
+            batch(5, &["west", "west", "north", "east"]),
+        ]
+    }
+
+    fn store(bytes: usize, dir: Option<PathBuf>) -> Accepted {
+        let batches = batches();
+        let mut accepted = Accepted::new(batches[0].schema(), Budget { bytes, dir });
+        for batch in batches {
+            accepted.push(batch).unwrap();
+        }
+        accepted
+    }
+
+    #[test]
+    fn rows_come_back_the_same_in_order_wherever_they_were_held() {
+        let one = batches()[0].get_array_memory_size();
+        let parent = tempfile::tempdir().unwrap();
+        for (bytes, spilled) in [(usize::MAX, 0), (one, 2), (0, 3)] {
+            let accepted = store(bytes, Some(parent.path().to_path_buf()));
+            assert_eq!(accepted.spilled(), spilled, "{bytes}");
+            assert_eq!(accepted.rows(), 9);
+            assert_eq!(accepted.latest_date(), Some(41));
+            assert_eq!(accepted.batches().unwrap(), batches(), "{bytes}");
+            let folders = || std::fs::read_dir(parent.path()).unwrap().count();
+            assert_eq!(folders(), usize::from(spilled > 0));
+            let streamed: Vec<RecordBatch> = accepted.into_batches().map(Result::unwrap).collect();
+            assert_eq!(streamed, batches(), "{bytes}");
+            assert_eq!(folders(), 0, "the spill folder is removed with the rows");
+        }
+    }
+
+    #[test]
+    fn once_rows_went_to_disk_later_ones_follow_them() {
+        // A small batch after a spilled one still goes to disk: the order stays the input's.
+        let big = batches()[2].get_array_memory_size();
+        let mut accepted = Accepted::new(
+            batches()[0].schema(),
+            Budget {
+                bytes: big - 1,
+                dir: None,
+            },
+        );
+        for batch in [batches()[2].clone(), batches()[1].clone()] {
+            accepted.push(batch).unwrap();
+        }
+        assert_eq!(accepted.spilled(), 2);
+    }
+}
