@@ -66,7 +66,8 @@ pub struct SourceArgs {
     /// As-of date `YYYY-MM-DD` (default: the period end, else the latest date in the input).
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Memory budget for query execution, e.g. `2GiB`, `512MiB` (default: a quarter of RAM, at most 4GiB).
+    /// Memory budget, e.g. `2GiB`, `512MiB` (default: a quarter of RAM, at most 4GiB): queries
+    /// spill above it, table rows beyond half of it are kept in local files under TMPDIR.
     #[arg(long)]
     pub memory_limit: Option<String>,
     /// Where the reports run.

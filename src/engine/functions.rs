@@ -291,6 +291,80 @@ impl ScalarUDFImpl for Buckets {
     }
 }
 
+/// `outcome_as_of(outcome, closed_on, as_of)`: the outcome as it stood on `as_of`, `'open'`
+/// for a case closed after it (docs/metrics.md). A dictionary-encoded outcome keeps its
+/// encoding: only the keys of later closures change, to the key of `open` (added to the values
+/// when missing), so no label is compared or hashed. Text stays text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct OutcomeAsOf {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for OutcomeAsOf {
+    fn name(&self) -> &str {
+        "outcome_as_of"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[0].clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let outcome = args.args[0].to_array(rows)?;
+        let closed = args.args[1].to_array(rows)?;
+        let as_of = args.args[2].to_array(rows)?;
+        let (Some(closed), Some(as_of)) = (
+            closed.as_any().downcast_ref::<Date32Array>(),
+            as_of.as_any().downcast_ref::<Date32Array>(),
+        ) else {
+            return exec_err!("outcome_as_of: closed_on and as_of must be DATE");
+        };
+        let later = |row: usize| {
+            closed.is_valid(row) && as_of.is_valid(row) && closed.value(row) > as_of.value(row)
+        };
+        let cut: ArrayRef = match outcome.data_type() {
+            DataType::Dictionary(key, value)
+                if **key == DataType::Int32 && **value == DataType::Utf8 =>
+            {
+                let outcome = outcome.as_dictionary::<Int32Type>();
+                let labels = outcome.values().as_string::<i32>();
+                let (open, labels): (i32, ArrayRef) =
+                    match labels.iter().position(|l| l == Some("open")) {
+                        Some(index) => (index as i32, outcome.values().clone()),
+                        None => {
+                            let mut with_open: Vec<Option<&str>> = labels.iter().collect();
+                            with_open.push(Some("open"));
+                            (labels.len() as i32, Arc::new(StringArray::from(with_open)))
+                        }
+                    };
+                let keys: Int32Array = outcome
+                    .keys()
+                    .iter()
+                    .enumerate()
+                    .map(|(row, key)| if later(row) { Some(open) } else { key })
+                    .collect();
+                Arc::new(DictionaryArray::<Int32Type>::try_new(keys, labels)?)
+            }
+            DataType::Utf8 => {
+                let outcome = outcome.as_string::<i32>();
+                let text: StringArray = outcome
+                    .iter()
+                    .enumerate()
+                    .map(|(row, label)| if later(row) { Some("open") } else { label })
+                    .collect();
+                Arc::new(text)
+            }
+            other => return exec_err!("outcome_as_of: outcome must be text, not {other}"),
+        };
+        Ok(ColumnarValue::Array(cut))
+    }
+}
+
 /// The scalar functions, by name.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     let year_month = ScalarUDF::new_from_impl(YearMonth {
@@ -311,6 +385,9 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
         year_month,
         ScalarUDF::new_from_impl(Buckets::ages()),
         ScalarUDF::new_from_impl(Buckets::amounts()),
+        ScalarUDF::new_from_impl(OutcomeAsOf {
+            signature: Signature::new(TypeSignature::Any(3), Volatility::Immutable),
+        }),
     ])
     .collect()
 }

@@ -32,7 +32,7 @@ use std::sync::{Mutex, PoisonError};
 use tempfile::TempDir;
 
 use crate::config::DERIVED_COLUMNS;
-use crate::ingest::store::{self, Accepted, Budget};
+use crate::ingest::store::{self, Accepted, Budget, Footprint};
 use crate::period::Period;
 use crate::queries::Query;
 
@@ -178,7 +178,7 @@ impl Engine {
         let sql = cases_sql(&schema, window);
         let mut input = rows.into_batches().peekable();
         let mut held = Vec::new();
-        let mut held_bytes = 0usize;
+        let mut footprint = Footprint::default();
         let mut disk: Option<Spilled> = None;
         let mut derived_schema = None;
         let mut rows = 0u64;
@@ -194,12 +194,11 @@ impl Engine {
             let output = derived.collect().await?;
             self.ctx.deregister_table("cases_input")?;
             rows += output.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-            held_bytes += output
-                .iter()
-                .map(RecordBatch::get_array_memory_size)
-                .sum::<usize>();
+            for batch in &output {
+                footprint.add(batch);
+            }
             held.extend(output);
-            if disk.is_none() && held_bytes > self.table_memory {
+            if disk.is_none() && footprint.bytes() > self.table_memory {
                 disk = Some(Spilled::new(&self.spill_dir)?);
             }
             if let Some(disk) = &mut disk {
@@ -209,6 +208,7 @@ impl Engine {
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
         match disk {
             None => {
+                tracing::info!(rows, mb = footprint.bytes() >> 20, "cases table in memory");
                 let cases = MemTable::try_new(derived_schema, self.spread(held))?;
                 self.ctx.register_table("cases", Arc::new(cases))?;
             }
@@ -339,16 +339,13 @@ fn params_sql(window: &Window) -> String {
 /// closures are undone), then the derived columns every report shares (docs/metrics.md).
 fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
     let as_of = date_literal(window.as_of);
-    let dictionary = "'Dictionary(Int32, Utf8)'";
     let later = format!("closed_on > {as_of}");
     let columns: Vec<String> = schema
         .fields()
         .iter()
         .map(|field| match field.name().as_str() {
             "closed_on" => format!("CASE WHEN {later} THEN NULL ELSE closed_on END AS closed_on"),
-            "outcome" => format!(
-                "arrow_cast(CASE WHEN {later} THEN 'open' ELSE CAST(outcome AS VARCHAR) END, {dictionary}) AS outcome"
-            ),
+            "outcome" => format!("outcome_as_of(outcome, closed_on, {as_of}) AS outcome"),
             name => format!("\"{name}\""),
         })
         .collect();

@@ -3,11 +3,12 @@
 //! large the input. The files live in a private temporary folder (in `TMPDIR` unless another
 //! folder is given) that is removed when the rows are dropped.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, Date32Array};
+use datafusion::arrow::array::{Array, ArrayData, Date32Array};
 use datafusion::arrow::compute::max;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::reader::StreamReader;
@@ -34,6 +35,43 @@ impl Budget {
     }
 }
 
+/// Memory held by record batches: every buffer counted once at its allocated capacity, however
+/// many arrays or slices share it (`RecordBatch::get_array_memory_size` counts a shared buffer
+/// once per array and a slice at the size of what it slices, which overstates query output).
+#[derive(Debug, Default)]
+pub struct Footprint {
+    seen: HashSet<usize>,
+    bytes: usize,
+}
+
+impl Footprint {
+    /// Adds the buffers of `batch` not counted yet; returns the bytes added.
+    pub fn add(&mut self, batch: &RecordBatch) -> usize {
+        let before = self.bytes;
+        for column in batch.columns() {
+            self.add_data(&column.to_data());
+        }
+        self.bytes - before
+    }
+
+    fn add_data(&mut self, data: &ArrayData) {
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if self.seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                self.bytes += buffer.capacity();
+            }
+        }
+        for child in data.child_data() {
+            self.add_data(child);
+        }
+    }
+
+    /// Bytes counted so far.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
 enum Piece {
     Memory(RecordBatch),
     Disk(PathBuf),
@@ -44,7 +82,7 @@ pub struct Accepted {
     schema: SchemaRef,
     budget: Budget,
     pieces: Vec<Piece>,
-    held: usize,
+    held: Footprint,
     rows: u64,
     dir: Option<TempDir>,
     /// Positions of the date columns, for the latest date.
@@ -63,7 +101,7 @@ impl Accepted {
             schema,
             budget,
             pieces: Vec::new(),
-            held: 0,
+            held: Footprint::default(),
             rows: 0,
             dir: None,
             dates,
@@ -79,11 +117,12 @@ impl Accepted {
             }
         }
         self.rows += batch.num_rows() as u64;
-        let bytes = batch.get_array_memory_size();
-        if self.dir.is_none() && self.held.saturating_add(bytes) <= self.budget.bytes {
-            self.held += bytes;
-            self.pieces.push(Piece::Memory(batch));
-            return Ok(());
+        if self.dir.is_none() {
+            self.held.add(&batch);
+            if self.held.bytes() <= self.budget.bytes {
+                self.pieces.push(Piece::Memory(batch));
+                return Ok(());
+            }
         }
         let dir = match &self.dir {
             Some(dir) => dir.path(),
@@ -249,7 +288,7 @@ mod tests {
 
     #[test]
     fn rows_come_back_the_same_in_order_wherever_they_were_held() {
-        let one = batches()[0].get_array_memory_size();
+        let one = Footprint::default().add(&batches()[0]);
         let parent = tempfile::tempdir().unwrap();
         for (bytes, spilled) in [(usize::MAX, 0), (one, 2), (0, 3)] {
             let accepted = store(bytes, Some(parent.path().to_path_buf()));
@@ -266,9 +305,25 @@ mod tests {
     }
 
     #[test]
+    fn shared_buffers_and_slices_count_once() {
+        let batch = batches()[2].clone();
+        let mut footprint = Footprint::default();
+        let whole = footprint.add(&batch);
+        assert!(whole > 0);
+        assert_eq!(
+            footprint.add(&batch.slice(1, 2)),
+            0,
+            "a slice of counted buffers"
+        );
+        assert_eq!(footprint.add(&batch), 0);
+        assert_eq!(Footprint::default().add(&batch.slice(1, 2)), whole);
+        assert!(footprint.add(&batches()[1]) > 0, "other buffers");
+    }
+
+    #[test]
     fn once_rows_went_to_disk_later_ones_follow_them() {
         // A small batch after a spilled one still goes to disk: the order stays the input's.
-        let big = batches()[2].get_array_memory_size();
+        let big = Footprint::default().add(&batches()[2]);
         let mut accepted = Accepted::new(
             batches()[0].schema(),
             Budget {

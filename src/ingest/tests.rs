@@ -501,7 +501,7 @@ fn batches_span_chunks_as_if_built_row_by_row() {
         workers: 2,
         chunk_rows: 4_099,
         budget: Budget {
-            bytes: batches[0].get_array_memory_size(),
+            bytes: store::Footprint::default().add(&batches[0]),
             dir: None,
         },
     };

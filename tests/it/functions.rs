@@ -595,3 +595,37 @@ fn buckets_are_the_documented_case_expressions() {
         "under_10k,under_10k,10k_to_50k,10k_to_50k,50k_to_200k,50k_to_200k,200k_to_1m,200k_to_1m,over_1m"
     );
 }
+
+#[test]
+fn outcome_as_of_is_the_documented_case_expression() {
+    let cases = [("2024-01-01", 10, true)];
+    let rows = "(VALUES ('settled', DATE '2024-01-10', DATE '2024-01-09'), \
+        ('settled', DATE '2024-01-09', DATE '2024-01-09'), \
+        (NULL, DATE '2024-02-01', DATE '2024-01-01'), \
+        ('paid_in_full', NULL, DATE '2024-01-01'), \
+        ('open', NULL, DATE '2024-01-01'), \
+        ('withdrawn', DATE '2024-01-05', NULL), \
+        ('judgment', DATE '2024-03-01', DATE '2024-02-01')) AS t(o, c, a)";
+    let expected = "CASE WHEN c > a THEN 'open' ELSE o END";
+    let category = "arrow_cast(o, 'Dictionary(Int32, Utf8)')";
+    // With and without `open` among the dictionary's values.
+    for filter in ["TRUE", "o IS DISTINCT FROM 'open'"] {
+        let query = format!(
+            "SELECT count(*), \
+             count(*) FILTER (WHERE outcome_as_of(o, c, a) IS NOT DISTINCT FROM {expected}), \
+             count(*) FILTER (WHERE CAST(outcome_as_of({category}, c, a) AS VARCHAR) IS NOT DISTINCT FROM {expected}), \
+             min(arrow_typeof(outcome_as_of({category}, c, a))), \
+             string_agg(COALESCE(CAST(outcome_as_of({category}, c, a) AS VARCHAR), '-'), ',' ORDER BY c, o) \
+             FROM (SELECT * FROM {rows} WHERE {filter})"
+        );
+        let row = &sql(&cases, &query)[0];
+        let all = if filter == "TRUE" { "7" } else { "6" };
+        assert_eq!(row[0], all, "{row:?}");
+        assert_eq!((&row[1], &row[2]), (&row[0], &row[0]), "{filter}: {row:?}");
+        assert_eq!(row[3], "Dictionary(Int32, Utf8)");
+        assert!(
+            row[4].starts_with("withdrawn,settled,open,open,open,"),
+            "{row:?}"
+        );
+    }
+}
