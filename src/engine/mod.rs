@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
-use datafusion::common::config::TableParquetOptions;
+use datafusion::common::config::{ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -208,11 +208,13 @@ impl Engine {
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
         match disk {
             None => {
-                tracing::info!(rows, mb = footprint.bytes() >> 20, "cases table in memory");
+                if rows > 0 {
+                    tracing::info!(rows, mb = footprint.bytes() >> 20, "cases table in memory");
+                }
                 let cases = MemTable::try_new(derived_schema, self.spread(held))?;
                 self.ctx.register_table("cases", Arc::new(cases))?;
             }
-            Some(disk) => {
+            Some(mut disk) => {
                 tracing::info!(
                     rows,
                     files = disk.files,
@@ -254,9 +256,11 @@ impl Engine {
 }
 
 /// A `cases` table written to a private local folder, one Parquet file per converted chunk.
+/// Each file is written while the next chunk is converted (one write in flight at most).
 struct Spilled {
     dir: TempDir,
     files: usize,
+    writing: Option<tokio::task::JoinHandle<datafusion::common::Result<()>>>,
 }
 
 impl Spilled {
@@ -268,9 +272,11 @@ impl Spilled {
         Ok(Spilled {
             dir: store::spill_dir(&budget)?,
             files: 0,
+            writing: None,
         })
     }
 
+    /// Starts writing `batches` to the next file, once the previous file is written.
     async fn write(
         &mut self,
         ctx: &SessionContext,
@@ -279,26 +285,45 @@ impl Spilled {
         if batches.is_empty() {
             return Ok(());
         }
+        self.finish().await?;
         let path = self.dir.path().join(format!("{:06}.parquet", self.files));
         let path = path
             .to_str()
-            .ok_or_else(|| anyhow::anyhow!("spill folder is not UTF-8"))?;
+            .ok_or_else(|| anyhow::anyhow!("spill folder is not UTF-8"))?
+            .to_string();
         let mut options = TableParquetOptions::default();
-        // A scratch copy read back many times: fast to decode rather than small.
+        // A scratch copy read back many times: fast to write and to decode rather than small.
+        // Case ids are unique: a dictionary would only cost time.
         options.global.compression = Some("lz4_raw".into());
-        ctx.read_batches(batches)?
-            .write_parquet(
-                path,
-                DataFrameWriteOptions::new().with_single_file_output(true),
-                Some(options),
-            )
-            .await?;
+        options.global.statistics_enabled = Some("none".into());
+        options.column_specific_options.insert(
+            "case_id".into(),
+            ParquetColumnOptions {
+                dictionary_enabled: Some(false),
+                ..Default::default()
+            },
+        );
+        let frame = ctx.read_batches(batches)?;
+        self.writing = Some(tokio::spawn(async move {
+            let single = DataFrameWriteOptions::new().with_single_file_output(true);
+            frame.write_parquet(&path, single, Some(options)).await?;
+            Ok(())
+        }));
         self.files += 1;
         Ok(())
     }
 
+    /// Waits for the file being written.
+    async fn finish(&mut self) -> anyhow::Result<()> {
+        if let Some(writing) = self.writing.take() {
+            writing.await??;
+        }
+        Ok(())
+    }
+
     /// Registers the folder as `cases`, read with the schema of the in-memory table.
-    async fn register(&self, ctx: &SessionContext, schema: SchemaRef) -> anyhow::Result<()> {
+    async fn register(&mut self, ctx: &SessionContext, schema: SchemaRef) -> anyhow::Result<()> {
+        self.finish().await?;
         let mut folder = self.dir.path().display().to_string();
         folder.push('/');
         let options =

@@ -327,6 +327,8 @@ fn read_parquet(
         .map(|f| f.name().clone())
         .collect();
     let rules = FileRules::new(config, name, &header)?;
+    let rows = builder.metadata().file_metadata().num_rows();
+    validator.reserve(usize::try_from(rows).unwrap_or(0));
     let reader = builder.with_batch_size(plan.chunk_rows).build()?;
     pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
         let mut line = 1u64;

@@ -530,6 +530,12 @@ impl Validator {
         Ok(())
     }
 
+    /// Makes room for `rows` more case ids, when the input says how many rows it has: the set
+    /// of ids seen then never grows by doubling, which would hold the old and new tables at once.
+    pub fn reserve(&mut self, rows: usize) {
+        self.seen.reserve(rows);
+    }
+
     /// Schema of the accepted rows.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
