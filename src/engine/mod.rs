@@ -221,6 +221,10 @@ impl Engine {
                     "cases table larger than its memory budget; kept as local Parquet"
                 );
                 disk.register(&self.ctx, derived_schema).await?;
+                // Scans of the files in batches as large as the in-memory table's.
+                let batch_rows = crate::ingest::columns::BATCH_ROWS;
+                let set = format!("SET datafusion.execution.batch_size = {batch_rows}");
+                self.ctx.sql(&set).await?.collect().await?;
                 *self
                     .cases_dir
                     .lock()

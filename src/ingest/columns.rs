@@ -222,6 +222,11 @@ impl Rebatch {
         Ok(())
     }
 
+    /// Memory held alongside the rows, for their budget ([`Accepted::set_elsewhere`]).
+    pub fn set_elsewhere(&mut self, bytes: usize) {
+        self.batches.set_elsewhere(bytes);
+    }
+
     /// All rows pushed so far, as record batches.
     pub fn finish(mut self) -> anyhow::Result<Accepted> {
         self.flush()?;

@@ -326,7 +326,7 @@ fn read_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let rules = FileRules::new(config, name, &header)?;
+    let rules = FileRules::new(config, name, &header)?.read_typed(plan.read_typed);
     let rows = builder.metadata().file_metadata().num_rows();
     validator.reserve(usize::try_from(rows).unwrap_or(0));
     let reader = builder.with_batch_size(plan.chunk_rows).build()?;

@@ -25,6 +25,9 @@ pub struct Plan {
     pub chunk_rows: usize,
     /// Where the accepted rows are held.
     pub budget: Budget,
+    /// Whether decoded Parquet columns are read directly where their rule allows (the same
+    /// result as checking their text, [`super::validate::FileRules::read_typed`]).
+    pub read_typed: bool,
 }
 
 impl Plan {
@@ -34,6 +37,7 @@ impl Plan {
             workers: thread::available_parallelism().map_or(1, usize::from),
             chunk_rows: 16_384,
             budget: Budget::unlimited(),
+            read_typed: true,
         }
     }
 

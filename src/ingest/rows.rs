@@ -111,16 +111,19 @@ impl Records {
 pub enum Rows {
     /// Rows split into text cells.
     Text(Records),
-    /// A Parquet batch cast to text; its rows are numbered from `first_line`.
+    /// A Parquet batch, each column as text or, when its rule can read the decoded values
+    /// directly, as decoded; its rows are numbered from `first_line`.
     Arrow {
         /// Row number of the first row.
         first_line: u64,
-        /// One text column per header column.
-        columns: Vec<StringArray>,
+        /// One entry per header column: its text, `None` for a column read as decoded.
+        columns: Vec<Option<StringArray>>,
+        /// One entry per header column: the decoded column its rule reads, if any.
+        typed: Vec<Option<ArrayRef>>,
         /// Number of rows.
         rows: usize,
     },
-    /// A Parquet batch as decoded, cast to [`Rows::Arrow`] by the worker that checks it
+    /// A Parquet batch as decoded, turned into [`Rows::Arrow`] by the worker that checks it
     /// ([`super::validate::FileRules::text`]) rather than on the reader thread.
     Typed {
         /// Row number of the first row.
@@ -156,6 +159,39 @@ impl Rows {
         }
     }
 
+    /// Whether some columns are read as decoded (then a row that is not accepted is checked
+    /// again as text, [`Rows::text_row`]).
+    pub fn has_typed(&self) -> bool {
+        matches!(self, Rows::Arrow { typed, .. } if typed.iter().any(Option::is_some))
+    }
+
+    /// Row `index` alone, every column as text.
+    pub fn text_row(
+        &self,
+        index: usize,
+        text: impl Fn(usize, &ArrayRef) -> anyhow::Result<StringArray>,
+    ) -> anyhow::Result<Rows> {
+        let Rows::Arrow { columns, typed, .. } = self else {
+            anyhow::bail!("only decoded rows have a text form to make");
+        };
+        let columns = columns
+            .iter()
+            .zip(typed)
+            .enumerate()
+            .map(|(position, (column, typed))| match (column, typed) {
+                (Some(column), _) => Ok(Some(column.slice(index, 1))),
+                (None, Some(typed)) => text(position, &typed.slice(index, 1)).map(Some),
+                (None, None) => anyhow::bail!("column {position} has neither text nor values"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Rows::Arrow {
+            first_line: self.line(index),
+            typed: vec![None; columns.len()],
+            columns,
+            rows: 1,
+        })
+    }
+
     /// The cells of row `index`, or the rule it breaks when it could not be split into cells.
     pub fn row(&self, index: usize) -> Result<Row<'_>, &'static str> {
         match self {
@@ -167,11 +203,12 @@ impl Rows {
                     count: records.rows[index].cells_end - records.cells_start(index),
                 }),
             },
-            Rows::Arrow { columns, .. } => Ok(Row::Arrow {
+            Rows::Arrow { columns, typed, .. } => Ok(Row::Arrow {
                 columns,
+                typed,
                 row: index,
             }),
-            Rows::Typed { .. } => unreachable!("typed rows are cast to text before checking"),
+            Rows::Typed { .. } => unreachable!("decoded rows are made into Arrow rows first"),
         }
     }
 }
@@ -187,10 +224,12 @@ pub enum Row<'a> {
         /// Number of cells.
         count: usize,
     },
-    /// A row of text columns.
+    /// A row of Arrow columns.
     Arrow {
-        /// The columns.
-        columns: &'a [StringArray],
+        /// The text columns.
+        columns: &'a [Option<StringArray>],
+        /// The decoded columns read directly.
+        typed: &'a [Option<ArrayRef>],
         /// Row position in the columns.
         row: usize,
     },
@@ -207,10 +246,17 @@ impl Cells for Row<'_> {
     fn cell(&self, index: usize) -> Option<&str> {
         match self {
             Row::Text { records, row, .. } => records.cell(*row, index),
-            Row::Arrow { columns, row } => {
-                let column = columns.get(index)?;
+            Row::Arrow { columns, row, .. } => {
+                let column = columns.get(index)?.as_ref()?;
                 (!column.is_null(*row)).then(|| column.value(*row))
             }
+        }
+    }
+
+    fn typed(&self, index: usize) -> Option<(&ArrayRef, usize)> {
+        match self {
+            Row::Text { .. } => None,
+            Row::Arrow { typed, row, .. } => Some((typed.get(index)?.as_ref()?, *row)),
         }
     }
 }

@@ -83,6 +83,8 @@ pub struct Accepted {
     budget: Budget,
     pieces: Vec<Piece>,
     held: Footprint,
+    /// Memory held alongside the rows, counted against the same budget.
+    elsewhere: usize,
     rows: u64,
     dir: Option<TempDir>,
     /// Positions of the date columns, for the latest date.
@@ -102,6 +104,7 @@ impl Accepted {
             budget,
             pieces: Vec::new(),
             held: Footprint::default(),
+            elsewhere: 0,
             rows: 0,
             dir: None,
             dates,
@@ -119,7 +122,7 @@ impl Accepted {
         self.rows += batch.num_rows() as u64;
         if self.dir.is_none() {
             self.held.add(&batch);
-            if self.held.bytes() <= self.budget.bytes {
+            if self.held.bytes().saturating_add(self.elsewhere) <= self.budget.bytes {
                 self.pieces.push(Piece::Memory(batch));
                 return Ok(());
             }
@@ -132,6 +135,12 @@ impl Accepted {
         write(&path, &batch)?;
         self.pieces.push(Piece::Disk(path));
         Ok(())
+    }
+
+    /// Sets the memory held alongside the rows (ingest's set of case ids), which the budget
+    /// covers too: later batches go to disk once both together reach it.
+    pub fn set_elsewhere(&mut self, bytes: usize) {
+        self.elsewhere = bytes;
     }
 
     /// Schema of the rows.
@@ -302,6 +311,21 @@ mod tests {
             assert_eq!(streamed, batches(), "{bytes}");
             assert_eq!(folders(), 0, "the spill folder is removed with the rows");
         }
+    }
+
+    #[test]
+    fn memory_held_elsewhere_counts_against_the_budget() {
+        let one = Footprint::default().add(&batches()[0]);
+        let mut accepted = Accepted::new(
+            batches()[0].schema(),
+            Budget {
+                bytes: 2 * one,
+                dir: None,
+            },
+        );
+        accepted.set_elsewhere(one + 1);
+        accepted.push(batches()[0].clone()).unwrap();
+        assert_eq!(accepted.spilled(), 1);
     }
 
     #[test]

@@ -224,6 +224,7 @@ const SEQUENTIAL: Plan = Plan {
         bytes: usize::MAX,
         dir: None,
     },
+    read_typed: true,
 };
 
 fn run(inputs: &[files::Input], config: &JobConfig, plan: &Plan) -> anyhow::Result<Ingested> {
@@ -379,6 +380,7 @@ proptest! {
             workers,
             chunk_rows,
             budget: Budget { bytes, dir: None },
+            read_typed: true,
         };
         assert_same(&expected, &run(&inputs, &config, &plan), &plan);
     }
@@ -420,6 +422,7 @@ fn duplicates_across_chunks_are_rejected_where_they_occur() {
                 workers,
                 chunk_rows,
                 budget: Budget::unlimited(),
+                read_typed: true,
             };
             assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
@@ -496,14 +499,18 @@ fn batches_span_chunks_as_if_built_row_by_row() {
     let expected = run(&inputs, &config, &SEQUENTIAL);
     let batches = expected.as_ref().unwrap().batches.batches().unwrap();
     assert_eq!(batches.len(), 3);
-    // The first batch held in memory, the others written to disk.
+    // The first batch held in memory, the others written to disk: the budget holds one batch
+    // and the set of 140,000 case ids (2^18 slots of 17 bytes, 4.25 MiB), not two batches.
+    let first = store::Footprint::default().add(&batches[0]);
+    assert!(first > 2 << 20);
     let plan = Plan {
         workers: 2,
         chunk_rows: 4_099,
         budget: Budget {
-            bytes: store::Footprint::default().add(&batches[0]),
+            bytes: first + (6 << 20),
             dir: None,
         },
+        read_typed: true,
     };
     let got = run(&inputs, &config, &plan);
     assert_same(&expected, &got, &plan);
@@ -535,6 +542,7 @@ fn the_first_error_in_input_order_wins() {
                 workers,
                 chunk_rows: 64,
                 budget: Budget::unlimited(),
+                read_typed: true,
             };
             assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
@@ -543,4 +551,285 @@ fn the_first_error_in_input_order_wins() {
         .err()
         .unwrap();
     assert!(format!("{error:#}").contains("malformed CSV"), "{error:#}");
+}
+
+/// One row of a Parquet file with contract types (dates, decimals, integers, booleans).
+#[derive(Debug, Clone)]
+struct TypedRow {
+    id: Option<String>,
+    opened: Option<i32>,
+    closed: Option<i32>,
+    outcome: &'static str,
+    amount: Option<i128>,
+    days: Option<i64>,
+    fee: Option<f64>,
+    fee_raw: Option<i128>,
+    flags: [Option<bool>; 3],
+    note: Option<&'static str>,
+    team: &'static str,
+}
+
+fn typed_row() -> impl Strategy<Value = TypedRow> {
+    // Day numbers: usual ones, and ones around 0001-01-01 (-719162) and 9999-12-31 (2932896),
+    // where the text stops being `YYYY-MM-DD`.
+    let day = || {
+        prop_oneof![
+            6 => (19_700..19_760i32).prop_map(Some),
+            1 => (-719_165..-719_160i32).prop_map(Some),
+            1 => (2_932_894..2_932_899i32).prop_map(Some),
+            2 => Just(None),
+        ]
+    };
+    let id = prop_oneof![
+        6 => (0..8u8).prop_map(|i| Some(format!("C-{i}"))),
+        1 => Just(None),
+        1 => Just(Some("13800138000".to_string())),
+    ];
+    let days = prop_oneof![
+        4 => Just(Some(30i64)),
+        1 => Just(Some(0)),
+        1 => Just(Some(-5)),
+        1 => Just(Some(i64::from(i32::MAX))),
+        1 => Just(Some(i64::from(i32::MAX) + 1)),
+        1 => Just(None),
+    ];
+    let fee = prop_oneof![
+        3 => Just(Some(0.25)),
+        1 => Just(Some(0.1)),
+        1 => Just(Some(-0.0)),
+        1 => Just(Some(1.0)),
+        1 => Just(Some(1.000_000_000_000_000_2)),
+        1 => Just(Some(1e-7)),
+        1 => Just(Some(f64::NAN)),
+        1 => Just(Some(-0.5)),
+        1 => Just(None),
+    ];
+    let fee_raw = prop_oneof![
+        3 => Just(Some(2_500i128)),
+        1 => Just(Some(0)),
+        1 => Just(Some(10_000)),
+        1 => Just(Some(10_001)),
+        1 => Just(Some(-1)),
+        1 => Just(Some(3_333)),
+        1 => Just(None),
+    ];
+    let flag = || prop_oneof![Just(Some(true)), Just(Some(false)), Just(None)];
+    let amount = prop_oneof![
+        4 => Just(Some(10_000i128)),
+        1 => Just(Some(-100)),
+        1 => Just(Some(1_380_013_800_000)),
+        1 => Just(None),
+    ];
+    (
+        (
+            id,
+            day(),
+            day(),
+            prop_oneof![Just("settled"), Just("open"), Just("bogus")],
+        ),
+        (amount, days, fee, fee_raw),
+        (flag(), flag(), flag()),
+        (
+            prop_oneof![Just(None), Just(Some("plain")), Just(Some("a@example.com"))],
+            prop_oneof![4 => Just("a"), 1 => Just("c")],
+        ),
+    )
+        .prop_map(
+            |((id, opened, closed, outcome), (amount, days, fee, fee_raw), flags, (note, team))| {
+                TypedRow {
+                    id,
+                    opened,
+                    closed,
+                    outcome,
+                    amount,
+                    days,
+                    fee,
+                    fee_raw,
+                    flags: [flags.0, flags.1, flags.2],
+                    note,
+                    team,
+                }
+            },
+        )
+}
+
+/// Writes the rows as Parquet with contract types: days as INT32 or INT64, the fee rate as
+/// DOUBLE or DECIMAL(6, 4).
+fn write_typed(path: &Path, rows: &[TypedRow], wide_days: bool, decimal_fee: bool) {
+    use datafusion::arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,
+    };
+    let text = |f: &dyn Fn(&TypedRow) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let same = |value: &'static str| text(&|_| Some(value.to_string()));
+    let dates = |f: &dyn Fn(&TypedRow) -> Option<i32>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<Date32Array>())
+    };
+    let money = |f: &dyn Fn(&TypedRow) -> Option<i128>| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(f)
+                .collect::<Decimal128Array>()
+                .with_precision_and_scale(18, 2)
+                .unwrap(),
+        )
+    };
+    let days: ArrayRef = if wide_days {
+        Arc::new(rows.iter().map(|r| r.days).collect::<Int64Array>())
+    } else {
+        let narrow = |d: Option<i64>| d.and_then(|d| i32::try_from(d).ok());
+        Arc::new(rows.iter().map(|r| narrow(r.days)).collect::<Int32Array>())
+    };
+    let fee: ArrayRef = if decimal_fee {
+        Arc::new(
+            rows.iter()
+                .map(|r| r.fee_raw)
+                .collect::<Decimal128Array>()
+                .with_precision_and_scale(6, 4)
+                .unwrap(),
+        )
+    } else {
+        Arc::new(rows.iter().map(|r| r.fee).collect::<Float64Array>())
+    };
+    let flag = |i: usize| -> ArrayRef {
+        Arc::new(rows.iter().map(|r| r.flags[i]).collect::<BooleanArray>())
+    };
+    let columns = vec![
+        text(&|r| r.id.clone()),
+        dates(&|r| r.opened),
+        dates(&|r| r.closed),
+        text(&|r| Some(r.outcome.to_string())),
+        same("commercial"),
+        same("r3"),
+        same("hotline"),
+        same("reminder"),
+        money(&|r| r.amount),
+        money(&|r| r.amount.map(|a| a / 2)),
+        days,
+        fee,
+        flag(0),
+        flag(1),
+        flag(2),
+        text(&|r| r.note.map(str::to_string)),
+        text(&|r| Some(r.team.to_string())),
+    ];
+    let fields: Vec<Field> = HEADER
+        .iter()
+        .zip(&columns)
+        .map(|(name, column)| Field::new(*name, column.data_type().clone(), true))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// The test config, and variants under which some decoded columns must be read as text.
+fn typed_config(variant: usize) -> JobConfig {
+    let extra = match variant {
+        0 => "",
+        1 => "[input]\nnull_values = [\"0\", \"NA\"]\n",
+        2 => "[input]\nnull_values = [\"false\"]\n",
+        3 => "[input]\ndate_formats = [\"%d/%m/%Y\", \"%Y-%m-%d\"]\n",
+        _ => "[labels.complaint]\n\"true\" = \"false\"\n",
+    };
+    let base = r#"
+[keep]
+note = "note"
+[[filter]]
+column = "team"
+in = ["a", "b"]
+"#;
+    let config: JobConfig = toml::from_str(&format!("{extra}{base}")).unwrap();
+    config.validate().unwrap();
+    config
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn decoded_columns_are_checked_as_their_text(
+        rows in prop::collection::vec(typed_row(), 0..40),
+        wide_days in any::<bool>(),
+        decimal_fee in any::<bool>(),
+        variant in 0..5usize,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typed.parquet");
+        write_typed(&path, &rows, wide_days, decimal_fee);
+        let inputs = [files::Input {
+            name: "typed".into(),
+            format: files::format_of(&path).unwrap(),
+            origin: files::Origin::Path(path),
+        }];
+        let config = typed_config(variant);
+        let typed = Plan {
+            workers: 2,
+            chunk_rows: 7,
+            budget: Budget::unlimited(),
+            read_typed: true,
+        };
+        let text = Plan {
+            read_typed: false,
+            ..typed.clone()
+        };
+        assert_same(&run(&inputs, &config, &text), &run(&inputs, &config, &typed), &typed);
+    }
+}
+
+#[test]
+fn contract_typed_parquet_columns_are_read_as_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cases.parquet");
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    crate::generate::generate(&crate::generate::GenerateOptions {
+        cases: 50,
+        seed: 1,
+        out: path.clone(),
+        as_of: date(2024, 6, 30),
+        start: date(2023, 1, 1),
+    })
+    .unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let header: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let batch = reader.build().unwrap().next().unwrap().unwrap();
+    let decoded = || Rows::Typed {
+        first_line: 1,
+        columns: batch.columns().to_vec(),
+        rows: batch.num_rows(),
+    };
+    let config = JobConfig::default();
+    let typed_columns = |rules: FileRules| match rules.text(decoded()).unwrap() {
+        Rows::Arrow { typed, .. } => typed
+            .iter()
+            .zip(&header)
+            .filter(|(typed, _)| typed.is_some())
+            .map(|(_, name)| name.clone())
+            .collect::<Vec<_>>(),
+        _ => panic!("decoded rows become Arrow rows"),
+    };
+    let rules = || FileRules::new(&config, "cases", &header).unwrap();
+    assert_eq!(
+        typed_columns(rules()),
+        [
+            "opened_on",
+            "closed_on",
+            "debt_age_days",
+            "fee_rate",
+            "complaint",
+            "complaint_upheld",
+            "cross_border"
+        ]
+    );
+    assert!(typed_columns(rules().read_typed(false)).is_empty());
 }

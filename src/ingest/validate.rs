@@ -12,9 +12,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
-use datafusion::arrow::array::BooleanArray;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, SchemaRef,
+};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::columns::{Columns, Rebatch, Value};
@@ -48,6 +50,11 @@ pub trait Cells {
     fn count(&self) -> usize;
     /// Cell text by position; `None` when missing.
     fn cell(&self, index: usize) -> Option<&str>;
+    /// The decoded column read directly at this position, with the row's place in it; such a
+    /// column has no text (`cell` is `None`).
+    fn typed(&self, _index: usize) -> Option<(&ArrayRef, usize)> {
+        None
+    }
 }
 
 /// Where each piece a row needs sits in one file's header.
@@ -60,6 +67,9 @@ struct Layout {
     scanned_when_valid: Vec<usize>,
     /// The scanned columns left out of `scanned_when_valid`.
     scanned_unless_valid: Vec<usize>,
+    /// Per header column, the kind of the one contract column it feeds when its rule can read
+    /// decoded values directly (see [`FileRules::text`]).
+    typed: Vec<Option<Kind>>,
     header: Vec<String>,
 }
 
@@ -97,6 +107,8 @@ pub struct FileRules<'a> {
     keep_names: Vec<String>,
     layout: Layout,
     source: String,
+    /// Whether decoded columns are read directly where they can be.
+    read_typed: bool,
 }
 
 /// The outcome of checking one chunk of rows, before duplicate case ids are known.
@@ -160,8 +172,22 @@ impl<'a> FileRules<'a> {
                 && !keep.contains(index)
                 && uses.all(|(column, _)| validated_values_are_safe(column.kind))
         };
-        let (scanned_unless_valid, scanned_when_valid) =
+        let (scanned_unless_valid, scanned_when_valid): (Vec<usize>, Vec<usize>) =
             scanned.iter().copied().partition(proven_safe);
+        let typed = (0..header.len())
+            .map(|index| {
+                let mut uses = contract::COLUMNS
+                    .iter()
+                    .zip(&contract_positions)
+                    .filter(|(_, position)| **position == Some(index));
+                let (column, _) = uses.next()?;
+                let alone = uses.next().is_none()
+                    && !keep.contains(&index)
+                    && !filters.iter().any(|(f, _)| *f == index)
+                    && !scanned_when_valid.contains(&index);
+                (alone && reads_typed(config, column)).then_some(column.kind)
+            })
+            .collect();
         Ok(FileRules {
             config,
             keep_names: config.keep.keys().cloned().collect(),
@@ -172,14 +198,36 @@ impl<'a> FileRules<'a> {
                 scanned,
                 scanned_when_valid,
                 scanned_unless_valid,
+                typed,
                 header: header.to_vec(),
             },
             source: source.to_string(),
+            read_typed: true,
         })
     }
 
-    /// The chunk as text cells: decoded columns ([`Rows::Typed`]) are written as text
-    /// ([`text::to_text`]), the form every rule reads; other rows pass through.
+    /// Whether decoded columns are read directly where they can be (the default); without,
+    /// every cell is checked as text. Both give the same result.
+    pub fn read_typed(self, read_typed: bool) -> Self {
+        FileRules { read_typed, ..self }
+    }
+
+    /// Column `position` of a decoded chunk as text.
+    fn as_text(&self, position: usize, array: &ArrayRef) -> anyhow::Result<StringArray> {
+        text::to_text(array).map_err(|e| {
+            let column = self.layout.header.get(position).map_or("", String::as_str);
+            usage(format!(
+                "`{}` column `{column}`: cannot read as text: {e}",
+                self.source
+            ))
+        })
+    }
+
+    /// The chunk as cells: decoded columns ([`Rows::Typed`]) are written as text
+    /// ([`text::to_text`]), the form every rule reads, except those whose rule reads their
+    /// values directly: a date, day count, fraction or flag column of a matching type that
+    /// feeds one contract column only, is not kept or filtered on, and is not scanned on
+    /// accepted rows. Other rows pass through.
     pub fn text(&self, rows: Rows) -> anyhow::Result<Rows> {
         let Rows::Typed {
             first_line,
@@ -189,21 +237,22 @@ impl<'a> FileRules<'a> {
         else {
             return Ok(rows);
         };
-        let columns = columns
-            .iter()
-            .zip(&self.layout.header)
-            .map(|(array, column)| {
-                text::to_text(array).map_err(|e| {
-                    usage(format!(
-                        "`{}` column `{column}`: cannot read as text: {e}",
-                        self.source
-                    ))
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut text = Vec::with_capacity(columns.len());
+        let mut typed = Vec::with_capacity(columns.len());
+        for (position, array) in columns.into_iter().enumerate() {
+            let kind = self.layout.typed.get(position).copied().flatten();
+            if self.read_typed && kind.is_some_and(|k| typed_type(k, array.data_type())) {
+                text.push(None);
+                typed.push(Some(array));
+            } else {
+                text.push(Some(self.as_text(position, &array)?));
+                typed.push(None);
+            }
+        }
         Ok(Rows::Arrow {
             first_line,
-            columns,
+            columns: text,
+            typed,
             rows,
         })
     }
@@ -222,6 +271,24 @@ impl<'a> FileRules<'a> {
             let line = rows.line(index);
             checked.counts.read += 1;
             let outcome = match rows.row(index) {
+                // A row with decoded columns that is not accepted as it is, is checked again as
+                // text: rejects, their values and the identifier scan are then the text path's.
+                Ok(cells) if rows.has_typed() => {
+                    let mut hits = Hits::new();
+                    match self.check_row(row, line, &cells, &mut hits) {
+                        Check::Accepted(id) => {
+                            for (key, count) in hits {
+                                *checked.identifiers.entry(key).or_default() += count;
+                            }
+                            Check::Accepted(id)
+                        }
+                        _ => {
+                            let text = rows.text_row(index, |p, a| self.as_text(p, a))?;
+                            let cells = text.row(0).map_err(|r| anyhow::anyhow!(r))?;
+                            self.check_row(row, line, &cells, &mut checked.identifiers)
+                        }
+                    }
+                }
                 Ok(cells) => self.check_row(row, line, &cells, &mut checked.identifiers),
                 // Could not even be split into cells (bad encoding, bad JSON).
                 Err(rule) => Check::Rejected(self.reject(line, "", rule, None)),
@@ -308,8 +375,20 @@ impl<'a> FileRules<'a> {
 
     /// Quarantines an accepted row whose case id was accepted before: the row is scanned as
     /// any rejected row is (the columns left out for valid rows too).
-    fn duplicate(&self, rows: &Rows, index: usize, identifiers: &mut Hits) -> Reject {
+    fn duplicate(
+        &self,
+        rows: &Rows,
+        index: usize,
+        identifiers: &mut Hits,
+    ) -> anyhow::Result<Reject> {
         let line = rows.line(index);
+        let text;
+        let (rows, index) = if rows.has_typed() {
+            text = rows.text_row(index, |p, a| self.as_text(p, a))?;
+            (&text, 0)
+        } else {
+            (rows, index)
+        };
         let (column, value) = match rows.row(index) {
             Ok(cells) => {
                 self.scan(&self.layout.scanned_unless_valid, &cells, identifiers);
@@ -320,7 +399,7 @@ impl<'a> FileRules<'a> {
             }
             Err(_) => (String::new(), None),
         };
-        self.reject(line, &column, "duplicate_case_id", value.as_deref())
+        Ok(self.reject(line, &column, "duplicate_case_id", value.as_deref()))
     }
 
     /// Parses every contract and kept column into `row`; errors carry the source index.
@@ -333,6 +412,18 @@ impl<'a> FileRules<'a> {
         let layout = &self.layout;
         row.clear();
         for (column, index) in contract::COLUMNS.iter().zip(&layout.contract) {
+            if let Some((array, at)) = index.and_then(|i| cells.typed(i)) {
+                let value = match typed_value(column.kind, array, at) {
+                    Some(Value::Null) if column.required => {
+                        return Err((*index, "missing_required"));
+                    }
+                    Some(value) => value,
+                    // Not accepted as decoded: the row is checked again as text.
+                    None => return Err((*index, "decoded_value_needs_text")),
+                };
+                row.push(value);
+                continue;
+            }
             let text = index.and_then(|i| cells.cell(i)).map(str::trim);
             let text = text.filter(|t| !t.is_empty() && !self.is_null(t));
             let value = match text {
@@ -490,9 +581,10 @@ impl Validator {
             let first = id.is_none_or(|id| self.seen.insert(id));
             keep.push(first);
             if !first {
-                duplicates.push((index, rules.duplicate(rows, index, &mut identifiers)));
+                duplicates.push((index, rules.duplicate(rows, index, &mut identifiers)?));
             }
         }
+        self.batches.set_elsewhere(self.seen_bytes());
         self.counts.add(&counts);
         for (key, rows) in identifiers {
             *self.identifiers.entry(key).or_default() += rows;
@@ -534,6 +626,12 @@ impl Validator {
     /// of ids seen then never grows by doubling, which would hold the old and new tables at once.
     pub fn reserve(&mut self, rows: usize) {
         self.seen.reserve(rows);
+        self.batches.set_elsewhere(self.seen_bytes());
+    }
+
+    /// Memory of the set of seen case ids: a fingerprint and a control byte per slot.
+    fn seen_bytes(&self) -> usize {
+        self.seen.capacity() * (std::mem::size_of::<Fingerprint>() + 1)
     }
 
     /// Schema of the accepted rows.
@@ -544,6 +642,83 @@ impl Validator {
     /// The accepted rows.
     pub fn finish(self) -> anyhow::Result<Accepted> {
         self.batches.finish()
+    }
+}
+
+/// Whether the rule of `column` can read decoded values of a matching type directly and give
+/// what it gives for their text: dates only with the default `YYYY-MM-DD` format, flags only
+/// without `[labels]` for the column, and never when a `null_values` entry is a valid value
+/// of the kind (its text would be read as NULL).
+fn reads_typed(config: &JobConfig, column: &contract::Column) -> bool {
+    let formats = &config.input.date_formats;
+    let valid = |text: &str| match column.kind {
+        Kind::Date => parse::date(text, formats).is_ok(),
+        Kind::Days => parse::days(text).is_ok(),
+        Kind::Fraction => parse::fraction(text).is_ok(),
+        Kind::Flag => parse::flag(text).is_ok(),
+        _ => true,
+    };
+    let kind_reads = match column.kind {
+        Kind::Date => formats.len() == 1 && formats[0] == "%Y-%m-%d",
+        Kind::Flag => !config.labels.contains_key(column.name),
+        Kind::Days | Kind::Fraction => true,
+        _ => false,
+    };
+    kind_reads && !config.input.null_values.iter().any(|n| valid(n.trim()))
+}
+
+/// Whether decoded values of `data_type` are read directly for a column of `kind`.
+fn typed_type(kind: Kind, data_type: &DataType) -> bool {
+    match (kind, data_type) {
+        (Kind::Date, DataType::Date32) | (Kind::Flag, DataType::Boolean) => true,
+        (Kind::Days, DataType::Int32 | DataType::Int64) => true,
+        (Kind::Fraction, DataType::Float64) => true,
+        (Kind::Fraction, DataType::Decimal128(_, scale)) => (0..=15).contains(scale),
+        _ => false,
+    }
+}
+
+/// The value of a decoded cell exactly as its text would parse, or `None` when the text path
+/// must decide (the value breaks a rule, or its text would not be the usual one).
+fn typed_value(kind: Kind, array: &ArrayRef, row: usize) -> Option<Value> {
+    if array.is_null(row) {
+        return Some(Value::Null);
+    }
+    match (kind, array.data_type()) {
+        (Kind::Date, DataType::Date32) => {
+            let days = array.as_primitive::<Date32Type>().value(row);
+            // `YYYY-MM-DD` text, which the default format reads back to the same day.
+            let (year, _, _) = crate::period::civil_from_days(i64::from(days));
+            (1..=9999).contains(&year).then_some(Value::Date(days))
+        }
+        (Kind::Days, DataType::Int32) => {
+            let days = array.as_primitive::<Int32Type>().value(row);
+            (days >= 0).then_some(Value::Days(days))
+        }
+        (Kind::Days, DataType::Int64) => {
+            let days = array.as_primitive::<Int64Type>().value(row);
+            i32::try_from(days)
+                .ok()
+                .filter(|d| *d >= 0)
+                .map(Value::Days)
+        }
+        (Kind::Fraction, DataType::Float64) => {
+            // Arrow's text of a double is the shortest that reads back to the same double.
+            let value = array.as_primitive::<Float64Type>().value(row);
+            (0.0..=1.0)
+                .contains(&value)
+                .then_some(Value::Fraction(value))
+        }
+        (Kind::Fraction, DataType::Decimal128(_, scale)) => {
+            // Both integers are exact doubles, and one correctly rounded division gives the
+            // double nearest the decimal, as parsing its text does.
+            let raw = array.as_primitive::<Decimal128Type>().value(row);
+            let exact = raw.unsigned_abs() < 1 << 53;
+            let value = raw as f64 / 10f64.powi(i32::from(*scale));
+            (exact && (0.0..=1.0).contains(&value)).then_some(Value::Fraction(value))
+        }
+        (Kind::Flag, DataType::Boolean) => Some(Value::Flag(array.as_boolean().value(row))),
+        _ => None,
     }
 }
 
