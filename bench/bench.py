@@ -35,6 +35,18 @@ def timed(command):
     return elapsed, usage.ru_maxrss / 1024
 
 
+def timed_logged(command):
+    """Runs a command; returns (seconds, peak RSS in MiB of the child, its stderr)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = process.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"command failed: {' '.join(map(str, command))}\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024, stderr
+
+
 def floor_command(python, path):
     reader = f"read_parquet('{path}')" if str(path).endswith(".parquet") else f"read_csv('{path}', header=true)"
     counts = ", ".join(f"count({c})" for c in COLUMNS)
