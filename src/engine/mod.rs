@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::config::{ParquetColumnOptions, TableParquetOptions};
@@ -295,18 +295,24 @@ impl Spilled {
             .to_str()
             .ok_or_else(|| anyhow::anyhow!("spill folder is not UTF-8"))?
             .to_string();
-        let mut options = TableParquetOptions::default();
         // A scratch copy read back many times: fast to write and to decode rather than small.
-        // Case ids are unique: a dictionary would only cost time.
+        // Dictionaries only for the dictionary-encoded categories, which are read back as
+        // such; for dates, amounts, counts and the unique case ids one would only cost time.
+        let mut options = TableParquetOptions::default();
         options.global.compression = Some("lz4_raw".into());
         options.global.statistics_enabled = Some("none".into());
-        options.column_specific_options.insert(
-            "case_id".into(),
-            ParquetColumnOptions {
-                dictionary_enabled: Some(false),
-                ..Default::default()
-            },
-        );
+        options.global.dictionary_enabled = Some(false);
+        for field in batches[0].schema().fields() {
+            if let DataType::Dictionary(_, _) = field.data_type() {
+                let dictionary = ParquetColumnOptions {
+                    dictionary_enabled: Some(true),
+                    ..Default::default()
+                };
+                options
+                    .column_specific_options
+                    .insert(field.name().clone(), dictionary);
+            }
+        }
         let frame = ctx.read_batches(batches)?;
         self.writing = Some(tokio::spawn(async move {
             let single = DataFrameWriteOptions::new().with_single_file_output(true);
