@@ -8,6 +8,7 @@
 //! `n` of each part. The SQL is built here and run by the caller; this module does no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use datafusion::arrow::array::{Array, Float64Array, StringArray};
 use datafusion::arrow::compute::cast;
@@ -15,6 +16,73 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::queries::Query;
+
+/// The inner cells with equal keys, each group in cell order, groups in order of first cell.
+fn group_cells<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Vec<Vec<u32>> {
+    let mut index: HashMap<K, usize, BuildHasherDefault<Mixed>> = HashMap::default();
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for (cell, key) in keys.enumerate() {
+        let next = groups.len();
+        let group = *index.entry(key).or_insert(next);
+        if group == next {
+            groups.push(Vec::new());
+        }
+        groups[group].push(cell as u32);
+    }
+    groups
+}
+
+/// Each cell's codes of the projected columns as one number (mixed radix), or `None` when the
+/// product of the columns' code counts does not fit in 64 bits.
+fn packed_keys<'a>(
+    projected: &'a [&'a [u32]],
+    cells: usize,
+) -> Option<impl Iterator<Item = u64> + 'a> {
+    let radices: Vec<u64> = projected
+        .iter()
+        .map(|codes| codes.iter().max().map_or(1, |m| u64::from(*m) + 1))
+        .collect();
+    radices
+        .iter()
+        .try_fold(1u64, |product, r| product.checked_mul(*r))?;
+    Some((0..cells).map(move |cell| {
+        projected
+            .iter()
+            .zip(&radices)
+            .fold(0u64, |key, (codes, radix)| {
+                key * radix + u64::from(codes[cell])
+            })
+    }))
+}
+
+/// A fast hash for small integer keys (Fx-style multiply-rotate); the keys are codes, not
+/// input, so a keyed hash buys nothing here.
+#[derive(Default)]
+struct Mixed(u64);
+
+impl Hasher for Mixed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+}
 
 /// Name of the case-count column of the inner-cell query.
 const CASES: &str = "__cases";
@@ -195,24 +263,18 @@ impl InnerCells {
             .filter_map(|c| self.columns.iter().position(|b| b == c))
             .collect();
         let codes = self.codes();
-        let mut by_code: HashMap<Vec<u32>, Vec<u32>> = HashMap::new();
-        let mut projected = Vec::with_capacity(positions.len());
-        #[allow(
-            clippy::needless_range_loop,
-            reason = "`cell` indexes one code array per projected column"
-        )]
-        for cell in 0..self.keys.len() {
-            projected.clear();
-            projected.extend(positions.iter().map(|&p| codes[p][cell]));
-            match by_code.get_mut(&projected) {
-                Some(members) => members.push(cell as u32),
-                None => {
-                    by_code.insert(projected.clone(), vec![cell as u32]);
-                }
-            }
-        }
-        by_code
-            .into_values()
+        let projected: Vec<&[u32]> = positions.iter().map(|&p| codes[p].as_slice()).collect();
+        let groups = match packed_keys(&projected, self.keys.len()) {
+            Some(packed) => group_cells(packed),
+            None => group_cells((0..self.keys.len()).map(|cell| {
+                projected
+                    .iter()
+                    .map(|codes| codes[cell])
+                    .collect::<Vec<u32>>()
+            })),
+        };
+        groups
+            .into_iter()
             .map(|members| {
                 let key = &self.keys[members[0] as usize];
                 (positions.iter().map(|&p| key[p].clone()).collect(), members)
@@ -311,6 +373,22 @@ mod tests {
 
     use super::*;
     use crate::queries::parse;
+
+    #[test]
+    fn packed_and_listed_keys_group_alike() {
+        let a: Vec<u32> = (0..50).map(|i| i % 3).collect();
+        let b: Vec<u32> = (0..50).map(|i| (i * 7) % 5).collect();
+        let projected = [a.as_slice(), b.as_slice()];
+        let packed = group_cells(packed_keys(&projected, 50).unwrap());
+        let listed = group_cells((0..50).map(|c| vec![a[c], b[c]]));
+        assert_eq!(packed, listed);
+        assert_eq!(packed.len(), 15);
+        assert_eq!(packed[0], [0, 15, 30, 45]);
+        assert_eq!(group_cells(packed_keys(&[], 4).unwrap()), [[0, 1, 2, 3]]);
+        // Code counts whose product passes 64 bits are grouped by their list of codes.
+        let wide: Vec<u32> = (0..50).map(|i| if i == 0 { u32::MAX } else { i }).collect();
+        assert!(packed_keys(&[wide.as_slice(), wide.as_slice(), wide.as_slice()], 50).is_none());
+    }
 
     fn query(dimensions: &str, amounts: &str) -> Query {
         let sql = format!(
