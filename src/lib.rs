@@ -11,6 +11,7 @@ pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod hash;
 pub mod ingest;
 pub mod manifest;
 pub mod output;

@@ -7,9 +7,8 @@
 //! earlier makes a row a `duplicate_case_id` reject (the first occurrence wins).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasherDefault;
 use std::hash::{Hash, Hasher};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
@@ -27,6 +26,7 @@ use super::text;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
 use crate::error::{data, usage};
+use crate::hash::MixedSet;
 use crate::privacy::identifiers::{self, Detector};
 
 /// One quarantined row.
@@ -535,7 +535,7 @@ impl<'a> FileRules<'a> {
 /// Merges checked chunks, in input order, into one table.
 pub struct Validator {
     schema: SchemaRef,
-    seen: HashSet<Fingerprint, BuildHasherDefault<Fingerprinted>>,
+    seen: MixedSet<Fingerprint>,
     batches: Rebatch,
     /// Quarantined rows.
     pub rejects: Vec<Reject>,
@@ -553,7 +553,7 @@ impl Validator {
         Validator {
             batches: Rebatch::new(schema.clone(), budget),
             schema,
-            seen: HashSet::default(),
+            seen: MixedSet::default(),
             rejects: Vec::new(),
             counts: Counts::default(),
             identifiers: Hits::new(),
@@ -751,25 +751,4 @@ fn fingerprint(id: &str) -> Fingerprint {
     let mut second = DefaultHasher::new();
     (id, 0x5eed_u32).hash(&mut second);
     (first.finish(), second.finish())
-}
-
-/// Hashes a fingerprint by using its bits: they are already a keyed hash of the id, so hashing
-/// them again (SipHash, the default) would only cost time.
-#[derive(Default)]
-struct Fingerprinted(u64);
-
-impl Hasher for Fingerprinted {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = self.0.rotate_left(29) ^ value;
-    }
 }

@@ -8,18 +8,18 @@
 //! `n` of each part. The SQL is built here and run by the caller; this module does no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use datafusion::arrow::array::{Array, Float64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use crate::hash::MixedMap;
 use crate::queries::Query;
 
 /// The inner cells with equal keys, each group in cell order, groups in order of first cell.
 fn group_cells<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Vec<Vec<u32>> {
-    let mut index: HashMap<K, usize, BuildHasherDefault<Mixed>> = HashMap::default();
+    let mut index: MixedMap<K, usize> = MixedMap::default();
     let mut groups: Vec<Vec<u32>> = Vec::new();
     for (cell, key) in keys.enumerate() {
         let next = groups.len();
@@ -53,35 +53,6 @@ fn packed_keys<'a>(
                 key * radix + u64::from(codes[cell])
             })
     }))
-}
-
-/// A fast hash for small integer keys (Fx-style multiply-rotate); the keys are codes, not
-/// input, so a keyed hash buys nothing here.
-#[derive(Default)]
-struct Mixed(u64);
-
-impl Hasher for Mixed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
 }
 
 /// Name of the case-count column of the inner-cell query.
