@@ -253,8 +253,7 @@ pub async fn prepare(source: &SourceSettings) -> anyhow::Result<(Engine, Ingeste
         as_of: source.as_of(&ingested)?,
         period: source.period.clone(),
     };
-    let empty = Accepted::new(ingested.schema.clone(), Budget::unlimited());
-    let rows = std::mem::replace(&mut ingested.batches, empty);
+    let rows = ingested.batches.take();
     let started = Instant::now();
     engine.register_cases(rows, &window).await?;
     step_done("cases table", started);

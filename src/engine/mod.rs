@@ -462,7 +462,7 @@ mod tests {
             ..EngineOptions::default()
         };
         let memory = Engine::new(&options).unwrap();
-        let mut in_memory = Accepted::new(ingested.schema.clone(), Budget::unlimited());
+        let mut in_memory = Accepted::new(ingested.batches.schema(), Budget::unlimited());
         for batch in &batches {
             in_memory.push(batch.clone()).unwrap();
         }
@@ -478,7 +478,7 @@ mod tests {
         };
         let mut disk = Engine::new(&disk_options).unwrap();
         disk.chunk_batches = 2;
-        let mut on_disk = Accepted::new(ingested.schema.clone(), disk_options.ingest_budget());
+        let mut on_disk = Accepted::new(ingested.batches.schema(), disk_options.ingest_budget());
         for batch in &batches {
             for start in (0..batch.num_rows()).step_by(2_500) {
                 let length = 2_500.min(batch.num_rows() - start);

@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::Context;
-use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
@@ -49,8 +48,6 @@ pub struct InputRecord {
 pub struct Ingested {
     /// Accepted rows, contract schema plus kept columns.
     pub batches: Accepted,
-    /// Their schema.
-    pub schema: SchemaRef,
     /// Inputs read.
     pub inputs: Vec<InputRecord>,
     /// Row counts.
@@ -100,13 +97,11 @@ pub fn ingest_with(
             rows,
         });
     }
-    let schema = validator.schema();
     let counts = validator.counts.clone();
     let rejects = std::mem::take(&mut validator.rejects);
     let identifiers = std::mem::take(&mut validator.identifiers);
     Ok(Ingested {
         batches: validator.finish()?,
-        schema,
         inputs: records,
         counts,
         rejects,

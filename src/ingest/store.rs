@@ -143,6 +143,12 @@ impl Accepted {
         self.elsewhere = bytes;
     }
 
+    /// The rows, leaving an empty store of the same schema in their place.
+    pub fn take(&mut self) -> Accepted {
+        let empty = Accepted::new(self.schema.clone(), Budget::unlimited());
+        std::mem::replace(self, empty)
+    }
+
     /// Schema of the rows.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()

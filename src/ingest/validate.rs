@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, SchemaRef,
+    DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -534,7 +534,6 @@ impl<'a> FileRules<'a> {
 
 /// Merges checked chunks, in input order, into one table.
 pub struct Validator {
-    schema: SchemaRef,
     seen: MixedSet<Fingerprint>,
     batches: Rebatch,
     /// Quarantined rows.
@@ -551,8 +550,7 @@ impl Validator {
         let keep_names: Vec<String> = config.keep.keys().cloned().collect();
         let schema = contract::schema(&keep_names);
         Validator {
-            batches: Rebatch::new(schema.clone(), budget),
-            schema,
+            batches: Rebatch::new(schema, budget),
             seen: MixedSet::default(),
             rejects: Vec::new(),
             counts: Counts::default(),
@@ -632,11 +630,6 @@ impl Validator {
     /// Memory of the set of seen case ids: a fingerprint and a control byte per slot.
     fn seen_bytes(&self) -> usize {
         self.seen.capacity() * (std::mem::size_of::<Fingerprint>() + 1)
-    }
-
-    /// Schema of the accepted rows.
-    pub fn schema(&self) -> SchemaRef {
-        self.schema.clone()
     }
 
     /// The accepted rows.
