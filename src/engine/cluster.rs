@@ -136,7 +136,7 @@ mod remote {
 
 #[cfg(feature = "distributed")]
 mod remote {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -150,10 +150,6 @@ mod remote {
     use datafusion::common::config::ConfigOptions;
     use datafusion::common::tree_node::Transformed;
     use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
-    use datafusion::datasource::file_format::parquet::ParquetFormat;
-    use datafusion::datasource::listing::{
-        ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-    };
     use datafusion::execution::SessionStateBuilder;
     use datafusion::functions_table::generate_series::GenerateSeriesTable;
     use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableScan};
@@ -161,7 +157,9 @@ mod remote {
     use datafusion::prelude::{Expr, SessionConfig, SessionContext, cast, ident, lit};
 
     use super::ClusterOptions;
-    use crate::engine::{Engine, EngineOptions, Window, functions, params_sql};
+    use crate::engine::{
+        Engine, EngineOptions, Window, folder_url, functions, params_sql, register_parquet_folder,
+    };
     use crate::ingest::store::Accepted;
 
     /// How long reaching the scheduler may take before the run fails.
@@ -270,17 +268,12 @@ mod remote {
             let rows = Box::pin(local.register_cases(rows, window)).await?;
             let cases = plain_text(local.ctx.table("cases").await?)?;
             let schema: SchemaRef = Arc::new(cases.schema().as_arrow().clone());
-            let folder = folder_path(&self.staged);
+            let folder = folder_url(&self.staged);
             cases
                 .write_parquet(&folder, DataFrameWriteOptions::new(), None)
                 .await
                 .with_context(|| format!("cannot stage cases in `{folder}`"))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
-            let config = ListingTableConfig::new(ListingTableUrl::parse(&folder)?)
-                .with_listing_options(options)
-                .with_schema(schema);
-            ctx.register_table("cases", Arc::new(ListingTable::try_new(config)?))?;
+            register_parquet_folder(ctx, "cases", &self.staged, schema)?;
             ctx.sql(&params_sql(window)).await?.collect().await?;
             Ok(rows)
         }
@@ -385,15 +378,6 @@ mod remote {
             .alias(scan.table_name.clone())?
             .build()
             .map(Some)
-    }
-
-    /// The folder as a listing path (a trailing slash marks a folder).
-    fn folder_path(dir: &Path) -> String {
-        let mut path = dir.display().to_string();
-        if !path.ends_with('/') {
-            path.push('/');
-        }
-        path
     }
 }
 

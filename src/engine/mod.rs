@@ -11,7 +11,7 @@ pub mod share;
 pub mod survival;
 pub mod top;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -199,7 +199,7 @@ impl Engine {
             }
             held.extend(output);
             if disk.is_none() && footprint.bytes() > self.table_memory {
-                disk = Some(Spilled::new(&self.spill_dir)?);
+                disk = Some(Spilled::new(self.spill_dir.as_deref())?);
             }
             if let Some(disk) = &mut disk {
                 disk.write(&self.ctx, std::mem::take(&mut held)).await?;
@@ -268,13 +268,9 @@ struct Spilled {
 }
 
 impl Spilled {
-    fn new(parent: &Option<PathBuf>) -> anyhow::Result<Spilled> {
-        let budget = Budget {
-            bytes: 0,
-            dir: parent.clone(),
-        };
+    fn new(parent: Option<&Path>) -> anyhow::Result<Spilled> {
         Ok(Spilled {
-            dir: store::spill_dir(&budget)?,
+            dir: store::spill_dir(parent)?,
             files: 0,
             writing: None,
         })
@@ -334,16 +330,34 @@ impl Spilled {
     /// Registers the folder as `cases`, read with the schema of the in-memory table.
     async fn register(&mut self, ctx: &SessionContext, schema: SchemaRef) -> anyhow::Result<()> {
         self.finish().await?;
-        let mut folder = self.dir.path().display().to_string();
-        folder.push('/');
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new(ListingTableUrl::parse(&folder)?)
-            .with_listing_options(options)
-            .with_schema(schema);
-        ctx.register_table("cases", Arc::new(ListingTable::try_new(config)?))?;
-        Ok(())
+        register_parquet_folder(ctx, "cases", self.dir.path(), schema)
     }
+}
+
+/// The folder as a listing path (a trailing slash marks a folder).
+fn folder_url(dir: &Path) -> String {
+    let mut path = dir.display().to_string();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    path
+}
+
+/// Registers the Parquet files of a folder as table `name`, read with `schema` (the schema of
+/// the table they were written from, so that types come back as they were).
+fn register_parquet_folder(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    schema: SchemaRef,
+) -> anyhow::Result<()> {
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(ListingTableUrl::parse(folder_url(dir))?)
+        .with_listing_options(options)
+        .with_schema(schema);
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
 }
 
 fn date_literal(date: NaiveDate) -> String {

@@ -129,7 +129,10 @@ impl Accepted {
         }
         let dir = match &self.dir {
             Some(dir) => dir.path(),
-            None => self.dir.insert(spill_dir(&self.budget)?).path(),
+            None => self
+                .dir
+                .insert(spill_dir(self.budget.dir.as_deref())?)
+                .path(),
         };
         let path = dir.join(format!("{:06}.arrow", self.pieces.len()));
         write(&path, &batch)?;
@@ -214,14 +217,14 @@ impl Iterator for Batches {
     }
 }
 
-/// A private temporary folder for spilled rows.
-pub fn spill_dir(budget: &Budget) -> anyhow::Result<TempDir> {
+/// A private temporary folder for spilled rows, in `parent` (`None`: the system's).
+pub fn spill_dir(parent: Option<&Path>) -> anyhow::Result<TempDir> {
     let builder = {
         let mut builder = tempfile::Builder::new();
         builder.prefix("dispute-stats-");
         builder
     };
-    let dir = match &budget.dir {
+    let dir = match parent {
         Some(dir) => builder.tempdir_in(dir),
         None => builder.tempdir(),
     };
