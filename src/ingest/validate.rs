@@ -162,26 +162,27 @@ impl<'a> FileRules<'a> {
             .filter(|(_, name)| !config.privacy.safe_columns.contains_key(*name))
             .map(|(index, _)| index)
             .collect();
-        let proven_safe = |index: &usize| {
-            let mut uses = contract::COLUMNS
+        // The contract columns a header column feeds.
+        let uses = |index: usize| {
+            contract::COLUMNS
                 .iter()
                 .zip(&contract_positions)
-                .filter(|(_, position)| **position == Some(*index))
-                .peekable();
-            uses.peek().is_some()
+                .filter(move |(_, position)| **position == Some(index))
+                .map(|(column, _)| column)
+        };
+        let proven_safe = |index: &usize| {
+            let mut fed = uses(*index).peekable();
+            fed.peek().is_some()
                 && !keep.contains(index)
-                && uses.all(|(column, _)| validated_values_are_safe(column.kind))
+                && fed.all(|column| validated_values_are_safe(column.kind))
         };
         let (scanned_unless_valid, scanned_when_valid): (Vec<usize>, Vec<usize>) =
             scanned.iter().copied().partition(proven_safe);
         let typed = (0..header.len())
             .map(|index| {
-                let mut uses = contract::COLUMNS
-                    .iter()
-                    .zip(&contract_positions)
-                    .filter(|(_, position)| **position == Some(index));
-                let (column, _) = uses.next()?;
-                let alone = uses.next().is_none()
+                let mut fed = uses(index);
+                let column = fed.next()?;
+                let alone = fed.next().is_none()
                     && !keep.contains(&index)
                     && !filters.iter().any(|(f, _)| *f == index)
                     && !scanned_when_valid.contains(&index);
