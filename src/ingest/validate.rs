@@ -268,13 +268,14 @@ impl<'a> FileRules<'a> {
             counts: Counts::default(),
             identifiers: Hits::new(),
         };
+        let has_typed = rows.has_typed();
         for index in 0..rows.len() {
             let line = rows.line(index);
             checked.counts.read += 1;
             let outcome = match rows.row(index) {
                 // A row with decoded columns that is not accepted as it is, is checked again as
                 // text: rejects, their values and the identifier scan are then the text path's.
-                Ok(cells) if rows.has_typed() => {
+                Ok(cells) if has_typed => {
                     let mut hits = Hits::new();
                     match self.check_row(row, line, &cells, &mut hits) {
                         Check::Accepted(id) => {
