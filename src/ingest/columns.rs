@@ -37,7 +37,8 @@ pub enum Value {
     Flag(bool),
 }
 
-enum Builder {
+/// A builder for one contract column's Arrow array.
+pub(crate) enum Builder {
     Text(StringBuilder),
     Date(Date32Builder),
     Category(StringDictionaryBuilder<Int32Type>),
@@ -48,7 +49,7 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(kind: Kind) -> Builder {
+    pub(crate) fn new(kind: Kind) -> Builder {
         match kind {
             Kind::Text => Builder::Text(StringBuilder::new()),
             Kind::Date => Builder::Date(Date32Builder::new()),
@@ -62,7 +63,7 @@ impl Builder {
         }
     }
 
-    fn append(&mut self, value: &Value) {
+    pub(crate) fn append(&mut self, value: &Value) {
         match (self, value) {
             (Builder::Text(b), Value::Text(v)) => b.append_value(v),
             (Builder::Date(b), Value::Date(v)) => b.append_value(*v),
@@ -77,7 +78,7 @@ impl Builder {
         }
     }
 
-    fn append_null(&mut self) {
+    pub(crate) fn append_null(&mut self) {
         match self {
             Builder::Text(b) => b.append_null(),
             Builder::Date(b) => b.append_null(),
@@ -89,7 +90,7 @@ impl Builder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> ArrayRef {
         match self {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),

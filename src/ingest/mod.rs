@@ -212,7 +212,7 @@ fn read_csv(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let rules = FileRules::new(config, name, &header)?;
+    let rules = FileRules::new(config, name, &header)?.columnar(plan.columnar);
     pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
         let mut record = csv::StringRecord::new();
         let mut records = Records::with_capacity(plan.chunk_rows);
@@ -267,7 +267,7 @@ fn read_ndjson(
             }
         }
     }
-    let rules = FileRules::new(config, name, &header)?;
+    let rules = FileRules::new(config, name, &header)?.columnar(plan.columnar);
     pipeline::validate(plan, &rules, validator, progress, |send: &mut Handoff| {
         let mut records = Records::with_capacity(plan.chunk_rows);
         for (number, line) in text.lines().enumerate() {
@@ -321,7 +321,9 @@ fn read_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let rules = FileRules::new(config, name, &header)?.read_typed(plan.read_typed);
+    let rules = FileRules::new(config, name, &header)?
+        .read_typed(plan.read_typed)
+        .columnar(plan.columnar);
     let rows = builder.metadata().file_metadata().num_rows();
     validator.reserve(usize::try_from(rows).unwrap_or(0));
     let reader = builder.with_batch_size(plan.chunk_rows).build()?;

@@ -28,6 +28,9 @@ pub struct Plan {
     /// Whether decoded Parquet columns are read directly where their rule allows (the same
     /// result as checking their text, [`super::validate::FileRules::read_typed`]).
     pub read_typed: bool,
+    /// Whether chunks are checked a column at a time (the same result as row by row,
+    /// [`super::validate::FileRules::columnar`]).
+    pub columnar: bool,
 }
 
 impl Plan {
@@ -38,6 +41,7 @@ impl Plan {
             chunk_rows: 16_384,
             budget: Budget::unlimited(),
             read_typed: true,
+            columnar: true,
         }
     }
 

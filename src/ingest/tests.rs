@@ -225,6 +225,7 @@ const SEQUENTIAL: Plan = Plan {
         dir: None,
     },
     read_typed: true,
+    columnar: false,
 };
 
 fn run(inputs: &[files::Input], config: &JobConfig, plan: &Plan) -> anyhow::Result<Ingested> {
@@ -305,6 +306,7 @@ fn case() -> impl Strategy<Value = Case> {
     ];
     let channel = prop_oneof![
         4 => Just("hotline"),
+        1 => Just("web"),
         1 => Just("x 13800138000"),
         1 => Just("carrier_pigeon"),
     ];
@@ -365,6 +367,7 @@ proptest! {
         workers in 1..4usize,
         chunk_rows in 1..8usize,
         spill in any::<bool>(),
+        columnar in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let inputs: Vec<files::Input> = files
@@ -381,6 +384,7 @@ proptest! {
             chunk_rows,
             budget: Budget { bytes, dir: None },
             read_typed: true,
+            columnar,
         };
         assert_same(&expected, &run(&inputs, &config, &plan), &plan);
     }
@@ -423,6 +427,7 @@ fn duplicates_across_chunks_are_rejected_where_they_occur() {
                 chunk_rows,
                 budget: Budget::unlimited(),
                 read_typed: true,
+                columnar: true,
             };
             assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
@@ -500,7 +505,7 @@ fn batches_span_chunks_as_if_built_row_by_row() {
     let batches = expected.as_ref().unwrap().batches.batches().unwrap();
     assert_eq!(batches.len(), 3);
     // The first batch held in memory, the others written to disk: the budget holds one batch
-    // and the set of 140,000 case ids (2^18 slots of 17 bytes, 4.25 MiB), not two batches.
+    // and the set of 140,000 case ids (2^18 slots of 16 bytes, 4 MiB), not two batches.
     let first = store::Footprint::default().add(&batches[0]);
     assert!(first > 2 << 20);
     let plan = Plan {
@@ -511,6 +516,7 @@ fn batches_span_chunks_as_if_built_row_by_row() {
             dir: None,
         },
         read_typed: true,
+        columnar: true,
     };
     let got = run(&inputs, &config, &plan);
     assert_same(&expected, &got, &plan);
@@ -543,6 +549,7 @@ fn the_first_error_in_input_order_wins() {
                 chunk_rows: 64,
                 budget: Budget::unlimited(),
                 read_typed: true,
+                columnar: true,
             };
             assert_same(&expected, &run(&inputs, &config, &plan), &plan);
         }
@@ -772,9 +779,11 @@ proptest! {
             chunk_rows: 7,
             budget: Budget::unlimited(),
             read_typed: true,
+            columnar: true,
         };
         let text = Plan {
             read_typed: false,
+            columnar: false,
             ..typed.clone()
         };
         assert_same(&run(&inputs, &config, &text), &run(&inputs, &config, &typed), &typed);

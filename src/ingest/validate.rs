@@ -26,8 +26,10 @@ use super::text;
 use crate::config::JobConfig;
 use crate::contract::{self, Kind};
 use crate::error::{data, usage};
-use crate::hash::MixedSet;
+use crate::hash::FingerprintSet;
 use crate::privacy::identifiers::{self, Detector};
+
+mod columnar;
 
 /// One quarantined row.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +111,8 @@ pub struct FileRules<'a> {
     source: String,
     /// Whether decoded columns are read directly where they can be.
     read_typed: bool,
+    /// Whether chunks are checked a column at a time ([`FileRules::check_columnar`]).
+    columnar: bool,
 }
 
 /// The outcome of checking one chunk of rows, before duplicate case ids are known.
@@ -204,6 +208,7 @@ impl<'a> FileRules<'a> {
             },
             source: source.to_string(),
             read_typed: true,
+            columnar: true,
         })
     }
 
@@ -211,6 +216,12 @@ impl<'a> FileRules<'a> {
     /// every cell is checked as text. Both give the same result.
     pub fn read_typed(self, read_typed: bool) -> Self {
         FileRules { read_typed, ..self }
+    }
+
+    /// Whether chunks are checked a column at a time (the default); without, row by row. Both
+    /// give the same result.
+    pub fn columnar(self, columnar: bool) -> Self {
+        FileRules { columnar, ..self }
     }
 
     /// Column `position` of a decoded chunk as text.
@@ -268,34 +279,14 @@ impl<'a> FileRules<'a> {
             counts: Counts::default(),
             identifiers: Hits::new(),
         };
-        let has_typed = rows.has_typed();
+        if self.columnar
+            && let Some(checked) = self.check_columnar(rows, row)?
+        {
+            return Ok(checked);
+        }
         for index in 0..rows.len() {
-            let line = rows.line(index);
             checked.counts.read += 1;
-            let outcome = match rows.row(index) {
-                // A row with decoded columns that is not accepted as it is, is checked again as
-                // text: rejects, their values and the identifier scan are then the text path's.
-                Ok(cells) if has_typed => {
-                    let mut hits = Hits::new();
-                    match self.check_row(row, line, &cells, &mut hits) {
-                        Check::Accepted(id) => {
-                            for (key, count) in hits {
-                                *checked.identifiers.entry(key).or_default() += count;
-                            }
-                            Check::Accepted(id)
-                        }
-                        _ => {
-                            let text = rows.text_row(index, |p, a| self.as_text(p, a))?;
-                            let cells = text.row(0).map_err(|r| anyhow::anyhow!(r))?;
-                            self.check_row(row, line, &cells, &mut checked.identifiers)
-                        }
-                    }
-                }
-                Ok(cells) => self.check_row(row, line, &cells, &mut checked.identifiers),
-                // Could not even be split into cells (bad encoding, bad JSON).
-                Err(rule) => Check::Rejected(self.reject(line, "", rule, None)),
-            };
-            match outcome {
+            match self.check_one(rows, index, row, &mut checked.identifiers)? {
                 Check::Filtered => checked.counts.filtered += 1,
                 Check::Rejected(reject) => {
                     *checked
@@ -314,6 +305,40 @@ impl<'a> FileRules<'a> {
         }
         checked.batches = columns.finish()?;
         Ok(checked)
+    }
+
+    /// Checks row `index` of a chunk; `row` is scratch space.
+    fn check_one(
+        &self,
+        rows: &Rows,
+        index: usize,
+        row: &mut Vec<Value>,
+        identifiers: &mut Hits,
+    ) -> anyhow::Result<Check> {
+        let line = rows.line(index);
+        Ok(match rows.row(index) {
+            // A row with decoded columns that is not accepted as it is, is checked again as
+            // text: rejects, their values and the identifier scan are then the text path's.
+            Ok(cells) if rows.has_typed() => {
+                let mut hits = Hits::new();
+                match self.check_row(row, line, &cells, &mut hits) {
+                    Check::Accepted(id) => {
+                        for (key, count) in hits {
+                            *identifiers.entry(key).or_default() += count;
+                        }
+                        Check::Accepted(id)
+                    }
+                    _ => {
+                        let text = rows.text_row(index, |p, a| self.as_text(p, a))?;
+                        let cells = text.row(0).map_err(|r| anyhow::anyhow!(r))?;
+                        self.check_row(row, line, &cells, identifiers)
+                    }
+                }
+            }
+            Ok(cells) => self.check_row(row, line, &cells, identifiers),
+            // Could not even be split into cells (bad encoding, bad JSON).
+            Err(rule) => Check::Rejected(self.reject(line, "", rule, None)),
+        })
     }
 
     fn check_row(
@@ -536,7 +561,7 @@ impl<'a> FileRules<'a> {
 
 /// Merges checked chunks, in input order, into one table.
 pub struct Validator {
-    seen: MixedSet<Fingerprint>,
+    seen: FingerprintSet,
     batches: Rebatch,
     /// Quarantined rows.
     pub rejects: Vec<Reject>,
@@ -553,7 +578,7 @@ impl Validator {
         let schema = contract::schema(&keep_names);
         Validator {
             batches: Rebatch::new(schema, budget),
-            seen: MixedSet::default(),
+            seen: FingerprintSet::default(),
             rejects: Vec::new(),
             counts: Counts::default(),
             identifiers: Hits::new(),
@@ -575,10 +600,12 @@ impl Validator {
             counts,
             mut identifiers,
         } = checked;
+        let ids: Vec<Fingerprint> = accepted.iter().filter_map(|(_, id)| *id).collect();
+        let mut fresh = self.seen.insert_all(&ids).into_iter();
         let mut keep = Vec::with_capacity(accepted.len());
         let mut duplicates = Vec::new();
         for (index, id) in accepted {
-            let first = id.is_none_or(|id| self.seen.insert(id));
+            let first = id.is_none() || fresh.next().unwrap_or(true);
             keep.push(first);
             if !first {
                 duplicates.push((index, rules.duplicate(rows, index, &mut identifiers)?));
@@ -629,9 +656,9 @@ impl Validator {
         self.batches.set_elsewhere(self.seen_bytes());
     }
 
-    /// Memory of the set of seen case ids: a fingerprint and a control byte per slot.
+    /// Memory of the set of seen case ids: a fingerprint per slot.
     fn seen_bytes(&self) -> usize {
-        self.seen.capacity() * (std::mem::size_of::<Fingerprint>() + 1)
+        self.seen.capacity() * std::mem::size_of::<Fingerprint>()
     }
 
     /// The accepted rows.
@@ -736,7 +763,7 @@ enum Check {
 }
 
 /// A 128-bit fingerprint of a case id.
-type Fingerprint = (u64, u64);
+type Fingerprint = u128;
 
 /// A 128-bit fingerprint of a case id: collisions are negligible (~10^-25 at 10^7 ids) and
 /// memory stays at 16 bytes per case instead of the id itself.
@@ -745,5 +772,5 @@ fn fingerprint(id: &str) -> Fingerprint {
     id.hash(&mut first);
     let mut second = DefaultHasher::new();
     (id, 0x5eed_u32).hash(&mut second);
-    (first.finish(), second.finish())
+    (u128::from(first.finish()) << 64) | u128::from(second.finish())
 }
