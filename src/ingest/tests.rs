@@ -621,10 +621,18 @@ fn typed_row() -> impl Strategy<Value = TypedRow> {
         1 => Just(None),
     ];
     let flag = || prop_oneof![Just(Some(true)), Just(Some(false)), Just(None)];
+    // Around the 8 digits below which no detector can fire, the 16 whole digits an amount may
+    // have, negative and 0; a phone number and a card number (Luhn) hidden in amounts.
     let amount = prop_oneof![
         4 => Just(Some(10_000i128)),
         1 => Just(Some(-100)),
+        1 => Just(Some(0)),
+        1 => Just(Some(9_999_999)),
+        1 => Just(Some(13_800_138_000)),
         1 => Just(Some(1_380_013_800_000)),
+        1 => Just(Some(4_539_578_763_621_486)),
+        1 => Just(Some(999_999_999_999_999_999)),
+        1 => Just(Some(10i128.pow(20))),
         1 => Just(None),
     ];
     (
@@ -661,8 +669,14 @@ fn typed_row() -> impl Strategy<Value = TypedRow> {
 }
 
 /// Writes the rows as Parquet with contract types: days as INT32 or INT64, the fee rate as
-/// DOUBLE or DECIMAL(6, 4).
-fn write_typed(path: &Path, rows: &[TypedRow], wide_days: bool, decimal_fee: bool) {
+/// DOUBLE or DECIMAL(6, 4), amounts as DECIMAL(38, `amount_scale`).
+fn write_typed(
+    path: &Path,
+    rows: &[TypedRow],
+    wide_days: bool,
+    decimal_fee: bool,
+    amount_scale: i8,
+) {
     use datafusion::arrow::array::{
         BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,
     };
@@ -678,7 +692,7 @@ fn write_typed(path: &Path, rows: &[TypedRow], wide_days: bool, decimal_fee: boo
             rows.iter()
                 .map(f)
                 .collect::<Decimal128Array>()
-                .with_precision_and_scale(18, 2)
+                .with_precision_and_scale(38, amount_scale)
                 .unwrap(),
         )
     };
@@ -741,6 +755,7 @@ fn typed_config(variant: usize) -> JobConfig {
         1 => "[input]\nnull_values = [\"0\", \"NA\"]\n",
         2 => "[input]\nnull_values = [\"false\"]\n",
         3 => "[input]\ndate_formats = [\"%d/%m/%Y\", \"%Y-%m-%d\"]\n",
+        4 => "[input]\nnull_values = [\"100.00\"]\n",
         _ => "[labels.complaint]\n\"true\" = \"false\"\n",
     };
     let base = r#"
@@ -763,11 +778,12 @@ proptest! {
         rows in prop::collection::vec(typed_row(), 0..40),
         wide_days in any::<bool>(),
         decimal_fee in any::<bool>(),
-        variant in 0..5usize,
+        amount_scale in prop_oneof![4 => Just(2i8), 1 => Just(1), 1 => Just(0), 1 => Just(3)],
+        variant in 0..6usize,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("typed.parquet");
-        write_typed(&path, &rows, wide_days, decimal_fee);
+        write_typed(&path, &rows, wide_days, decimal_fee, amount_scale);
         let inputs = [files::Input {
             name: "typed".into(),
             format: files::format_of(&path).unwrap(),
@@ -833,6 +849,8 @@ fn contract_typed_parquet_columns_are_read_as_decoded() {
         [
             "opened_on",
             "closed_on",
+            "amount_claimed",
+            "amount_recovered",
             "debt_age_days",
             "fee_rate",
             "complaint",

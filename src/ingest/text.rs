@@ -58,46 +58,51 @@ pub(crate) fn two_digits(slot: &mut [u8], value: u32) {
 /// `[-]int.frac` with exactly `scale` fraction digits (scale > 0).
 fn decimals(values: &Decimal128Array, scale: u32) -> StringArray {
     let mut out = StringBuilder::with_capacity(values.len(), values.len() * 12);
-    let mut digits = [0u8; 48];
     let mut text = Vec::with_capacity(48);
     for value in values.iter() {
         let Some(value) = value else {
             out.append_null();
             continue;
         };
-        // Digits of |value|, least significant first, at least scale + 1 of them.
-        let mut count = 0;
-        match u64::try_from(value.unsigned_abs()) {
-            // The usual case, in 64-bit arithmetic (128-bit division is a library call).
-            Ok(mut magnitude) => {
-                while magnitude > 0 || count <= scale as usize {
-                    digits[count] = b'0' + (magnitude % 10) as u8;
-                    magnitude /= 10;
-                    count += 1;
-                }
-            }
-            Err(_) => {
-                let mut magnitude = value.unsigned_abs();
-                while magnitude > 0 || count <= scale as usize {
-                    digits[count] = b'0' + (magnitude % 10) as u8;
-                    magnitude /= 10;
-                    count += 1;
-                }
-            }
-        }
-        text.clear();
-        if value < 0 {
-            text.push(b'-');
-        }
-        for (position, digit) in digits[..count].iter().enumerate().rev() {
-            text.push(*digit);
-            if position == scale as usize {
-                text.push(b'.');
-            }
-        }
+        decimal_text(value, scale, &mut text);
         out.append_value(std::str::from_utf8(&text).expect("ASCII digits"));
     }
     out.finish()
+}
+
+/// One decimal's text as [`to_text`] writes it (`scale` > 0), into `text`.
+pub fn decimal_text(value: i128, scale: u32, text: &mut Vec<u8>) {
+    let mut digits = [0u8; 48];
+    // Digits of |value|, least significant first, at least scale + 1 of them.
+    let mut count = 0;
+    match u64::try_from(value.unsigned_abs()) {
+        // The usual case, in 64-bit arithmetic (128-bit division is a library call).
+        Ok(mut magnitude) => {
+            while magnitude > 0 || count <= scale as usize {
+                digits[count] = b'0' + (magnitude % 10) as u8;
+                magnitude /= 10;
+                count += 1;
+            }
+        }
+        Err(_) => {
+            let mut magnitude = value.unsigned_abs();
+            while magnitude > 0 || count <= scale as usize {
+                digits[count] = b'0' + (magnitude % 10) as u8;
+                magnitude /= 10;
+                count += 1;
+            }
+        }
+    }
+    text.clear();
+    if value < 0 {
+        text.push(b'-');
+    }
+    for (position, digit) in digits[..count].iter().enumerate().rev() {
+        text.push(*digit);
+        if position == scale as usize {
+            text.push(b'.');
+        }
+    }
 }
 
 #[cfg(test)]

@@ -186,10 +186,11 @@ impl<'a> FileRules<'a> {
             .map(|index| {
                 let mut fed = uses(index);
                 let column = fed.next()?;
+                // The scan reads an amount's decoded value (see `FileRules::scan`).
                 let alone = fed.next().is_none()
                     && !keep.contains(&index)
                     && !filters.iter().any(|(f, _)| *f == index)
-                    && !scanned_when_valid.contains(&index);
+                    && (column.kind == Kind::Amount || !scanned_when_valid.contains(&index));
                 (alone && reads_typed(config, column)).then_some(column.kind)
             })
             .collect();
@@ -393,7 +394,12 @@ impl<'a> FileRules<'a> {
 
     fn scan(&self, columns: &[usize], cells: &dyn Cells, identifiers: &mut Hits) {
         for index in columns {
-            if let Some(detector) = cells.cell(*index).and_then(identifiers::detect) {
+            let found = match (cells.cell(*index), cells.typed(*index)) {
+                (Some(text), _) => identifiers::detect(text),
+                (None, Some((array, row))) => typed_detect(array, row),
+                (None, None) => None,
+            };
+            if let Some(detector) = found {
                 let name = self.layout.header[*index].clone();
                 *identifiers.entry((name, detector)).or_default() += 1;
             }
@@ -678,12 +684,13 @@ fn reads_typed(config: &JobConfig, column: &contract::Column) -> bool {
         Kind::Days => parse::days(text).is_ok(),
         Kind::Fraction => parse::fraction(text).is_ok(),
         Kind::Flag => parse::flag(text).is_ok(),
+        Kind::Amount => parse::amount(text).is_ok(),
         _ => true,
     };
     let kind_reads = match column.kind {
         Kind::Date => formats.len() == 1 && formats[0] == "%Y-%m-%d",
         Kind::Flag => !config.labels.contains_key(column.name),
-        Kind::Days | Kind::Fraction => true,
+        Kind::Days | Kind::Fraction | Kind::Amount => true,
         _ => false,
     };
     kind_reads && !config.input.null_values.iter().any(|n| valid(n.trim()))
@@ -696,6 +703,7 @@ fn typed_type(kind: Kind, data_type: &DataType) -> bool {
         (Kind::Days, DataType::Int32 | DataType::Int64) => true,
         (Kind::Fraction, DataType::Float64) => true,
         (Kind::Fraction, DataType::Decimal128(_, scale)) => (0..=15).contains(scale),
+        (Kind::Amount, DataType::Decimal128(_, scale)) => (1..=2).contains(scale),
         _ => false,
     }
 }
@@ -740,8 +748,41 @@ fn typed_value(kind: Kind, array: &ArrayRef, row: usize) -> Option<Value> {
             (exact && (0.0..=1.0).contains(&value)).then_some(Value::Fraction(value))
         }
         (Kind::Flag, DataType::Boolean) => Some(Value::Flag(array.as_boolean().value(row))),
+        (Kind::Amount, DataType::Decimal128(_, scale @ 1..=2)) => {
+            // Its text has one or two decimals; a negative one breaks `negative_amount`, and
+            // more than 16 whole digits `bad_amount`.
+            let raw = array.as_primitive::<Decimal128Type>().value(row);
+            let whole = raw / 10i128.pow(*scale as u32);
+            (raw >= 0 && whole < 10i128.pow(16))
+                .then(|| Value::Amount(raw * 10i128.pow(2 - *scale as u32)))
+        }
         _ => None,
     }
+}
+
+/// The identifier scan of a decoded amount, as of its text: the text is written only when it
+/// has enough digits for some detector to fire.
+fn typed_detect(array: &ArrayRef, row: usize) -> Option<Detector> {
+    let DataType::Decimal128(_, scale) = array.data_type() else {
+        return None;
+    };
+    if array.is_null(row) || *scale <= 0 {
+        return None;
+    }
+    let raw = array.as_primitive::<Decimal128Type>().value(row);
+    let magnitude = raw.unsigned_abs();
+    // The text holds at least scale + 1 digits, a point and maybe a sign.
+    let digits =
+        (magnitude.checked_ilog10().map_or(1, |d| d as usize + 1)).max(*scale as usize + 1);
+    let chars = digits + 1 + usize::from(raw < 0);
+    if !identifiers::number_may_match(digits, chars) {
+        return None;
+    }
+    let mut text = Vec::new();
+    text::decimal_text(raw, *scale as u32, &mut text);
+    std::str::from_utf8(&text)
+        .ok()
+        .and_then(identifiers::detect)
 }
 
 /// Whether a value that passed its column's rule can still hide an identifier: strict dates,

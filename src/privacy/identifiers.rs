@@ -130,6 +130,17 @@ pub fn detect(value: &str) -> Option<Detector> {
         .find(|d| d.can_match(census) && d.fires(b))
 }
 
+/// Whether some detector could fire on a value of `chars` characters, `digits` of them digits,
+/// without an '@' (the text of a number): when not, [`detect`] is `None` for it.
+pub fn number_may_match(digits: usize, chars: usize) -> bool {
+    let census = Census {
+        digits,
+        has_at: false,
+        chars,
+    };
+    DETECTION_ORDER.iter().any(|d| d.can_match(census))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pre-filter and normalisation
 // ---------------------------------------------------------------------------------------------
@@ -721,6 +732,20 @@ fn is_international_number(d: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_need_eight_digits_to_match() {
+        // An amount's text: digits, a point, maybe a sign. With 7 digits nothing can fire, with
+        // 8 an international number can.
+        assert!(!number_may_match(7, 9));
+        assert!(number_may_match(8, 9));
+        assert_eq!(detect("-99999.99"), None);
+        for digits in 0..=7 {
+            for chars in digits..=digits + 2 {
+                assert!(!number_may_match(digits, chars), "{digits} {chars}");
+            }
+        }
+    }
 
     fn assert_all(detector: Detector, values: &[&str]) {
         for v in values {
