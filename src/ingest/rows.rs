@@ -159,6 +159,21 @@ impl Rows {
         }
     }
 
+    /// Column `position` of an Arrow chunk: its text (if any) and the decoded column its rule
+    /// reads (if any); `None` for other chunks.
+    pub fn arrow_column(
+        &self,
+        position: usize,
+    ) -> Option<(Option<&StringArray>, Option<&ArrayRef>)> {
+        match self {
+            Rows::Arrow { columns, typed, .. } => Some((
+                columns.get(position)?.as_ref(),
+                typed.get(position)?.as_ref(),
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether some columns are read as decoded (then a row that is not accepted is checked
     /// again as text, [`Rows::text_row`]).
     pub fn has_typed(&self) -> bool {

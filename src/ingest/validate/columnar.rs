@@ -12,18 +12,26 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use datafusion::arrow::array::{
     Array, ArrayBuilder, ArrayRef, AsArray, BooleanArray, DictionaryArray, Int32Builder,
-    StringArray, StringBuilder,
+    PrimitiveArray, StringArray, StringBuilder,
 };
 use datafusion::arrow::compute::filter;
-use datafusion::arrow::datatypes::{Date32Type, Int32Type};
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type,
+};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::super::columns::{Builder, Value};
+use super::super::parse::days_of;
 use super::super::rows::{Row, Rows};
-use super::{Cells, Check, Checked, Counts, FileRules, Hits, fingerprint, typed_value};
+use super::{
+    Cells, Check, Checked, Counts, FileRules, Hits, fingerprint, typed_detect, typed_value,
+};
 use crate::contract::{self, Kind};
+use crate::privacy::identifiers;
 
 /// Index of each contract column in [`contract::COLUMNS`] that the cross-column rules read.
 struct Cross {
@@ -50,6 +58,59 @@ impl Cross {
     }
 }
 
+/// The cells of a chunk, read a column at a time.
+struct Chunk<'a> {
+    rows: &'a Rows,
+    /// Each row's cells, `None` when it could not be split into as many as the header has.
+    cells: Vec<Option<Row<'a>>>,
+}
+
+/// One column's cell texts.
+enum Texts<'a> {
+    /// A text column of an Arrow chunk.
+    Arrow(&'a StringArray),
+    /// Column `.1` of each row.
+    Rows(&'a [Option<Row<'a>>], usize),
+    /// Not in the input, or read as decoded.
+    Missing,
+}
+
+impl Texts<'_> {
+    fn get(&self, index: usize) -> Option<&str> {
+        match self {
+            Texts::Arrow(column) => (!column.is_null(index)).then(|| column.value(index)),
+            Texts::Rows(cells, position) => cells[index].as_ref()?.cell(*position),
+            Texts::Missing => None,
+        }
+    }
+}
+
+impl<'a> Chunk<'a> {
+    fn new(rows: &'a Rows, width: usize) -> Chunk<'a> {
+        let cells = (0..rows.len())
+            .map(|index| rows.row(index).ok().filter(|cells| cells.count() == width))
+            .collect();
+        Chunk { rows, cells }
+    }
+
+    /// The texts of column `position` (`None`: the column is not in the input).
+    fn texts(&self, position: Option<usize>) -> Texts<'_> {
+        let Some(position) = position else {
+            return Texts::Missing;
+        };
+        match self.rows.arrow_column(position) {
+            Some((Some(text), _)) => Texts::Arrow(text),
+            Some((None, _)) => Texts::Missing,
+            None => Texts::Rows(&self.cells, position),
+        }
+    }
+
+    /// The decoded column at `position` its rule reads, if any (then for every row).
+    fn typed(&self, position: Option<usize>) -> Option<&ArrayRef> {
+        self.rows.arrow_column(position?)?.1
+    }
+}
+
 impl FileRules<'_> {
     /// Checks a chunk a column at a time; `None` when it must be checked row by row (the row
     /// path accepts a row this path does not).
@@ -59,26 +120,27 @@ impl FileRules<'_> {
         row: &mut Vec<Value>,
     ) -> anyhow::Result<Option<Checked>> {
         let layout = &self.layout;
-        let width = layout.header.len();
-        let cells: Vec<Option<Row>> = (0..rows.len())
-            .map(|index| rows.row(index).ok().filter(|cells| cells.count() == width))
-            .collect();
+        let chunk = Chunk::new(rows, layout.header.len());
         // Whether each row is still accepted by this path.
-        let mut ok: Vec<bool> = cells.iter().map(Option::is_some).collect();
-        let cell = |index: usize, position: usize| cells[index].as_ref()?.cell(position);
+        let mut ok: Vec<bool> = chunk.cells.iter().map(Option::is_some).collect();
         for (position, values) in &layout.filters {
+            let texts = chunk.texts(Some(*position));
             for (index, ok) in ok.iter_mut().enumerate() {
-                *ok = *ok && cell(index, *position).is_some_and(|c| values.iter().any(|v| v == c));
+                *ok = *ok
+                    && texts
+                        .get(index)
+                        .is_some_and(|c| values.iter().any(|v| v == c));
             }
         }
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(contract::COLUMNS.len());
         for (column, position) in contract::COLUMNS.iter().zip(&layout.contract) {
-            arrays.push(self.column_values(column, *position, &cells, &mut ok)?);
+            arrays.push(self.column_values(column, *position, &chunk, &mut ok)?);
         }
         for position in &layout.keep {
+            let texts = chunk.texts(Some(*position));
             let mut kept = StringBuilder::new();
             for (index, ok) in ok.iter().enumerate() {
-                kept.append_option(cell(index, *position).filter(|t| *ok && !t.is_empty()));
+                kept.append_option(texts.get(index).filter(|t| *ok && !t.is_empty()));
             }
             arrays.push(Arc::new(kept.finish()));
         }
@@ -91,6 +153,7 @@ impl FileRules<'_> {
             counts: Counts::default(),
             identifiers: Hits::new(),
         };
+        self.scan_columns(&chunk, &ok, &mut checked.identifiers);
         let ids = arrays[Cross::new().case_id].as_string::<i32>();
         for (index, accepted) in ok.iter().enumerate() {
             checked.counts.read += 1;
@@ -99,9 +162,6 @@ impl FileRules<'_> {
                 checked
                     .accepted
                     .push((index, Some(fingerprint(ids.value(index)))));
-                if let Some(cells) = &cells[index] {
-                    self.scan(&layout.scanned_when_valid, cells, &mut checked.identifiers);
-                }
                 continue;
             }
             match self.check_one(rows, index, row, &mut checked.identifiers)? {
@@ -129,32 +189,64 @@ impl FileRules<'_> {
         Ok(Some(checked))
     }
 
-    /// One contract column of every row, as stored in `cases` (NULL where a row is not
-    /// accepted); clears `ok` for each row whose cell this path does not accept.
+    /// The identifier scan of the accepted rows (`ok`), as [`FileRules::scan`] does it for each.
+    fn scan_columns(&self, chunk: &Chunk, ok: &[bool], identifiers: &mut Hits) {
+        for position in &self.layout.scanned_when_valid {
+            let mut count = |detector| {
+                let name = self.layout.header[*position].clone();
+                *identifiers.entry((name, detector)).or_default() += 1;
+            };
+            match chunk.typed(Some(*position)) {
+                Some(array) => {
+                    for index in (0..ok.len()).filter(|i| ok[*i]) {
+                        if let Some(detector) = typed_detect(array, index) {
+                            count(detector);
+                        }
+                    }
+                }
+                None => {
+                    let texts = chunk.texts(Some(*position));
+                    for index in (0..ok.len()).filter(|i| ok[*i]) {
+                        if let Some(detector) = texts.get(index).and_then(identifiers::detect) {
+                            count(detector);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One contract column of every row, as stored in `cases` (any value where a row is not
+    /// accepted, as those rows are left out); clears `ok` for each row whose cell this path
+    /// does not accept.
     fn column_values(
         &self,
         column: &contract::Column,
         position: Option<usize>,
-        cells: &[Option<Row>],
+        chunk: &Chunk,
         ok: &mut [bool],
     ) -> anyhow::Result<ArrayRef> {
         match column.kind {
             Kind::Category(allowed) => {
-                return self.category_values(column, allowed, position, cells, ok);
+                return self.category_values(column, allowed, position, chunk, ok);
             }
-            Kind::Text => return Ok(self.text_values(column, position, cells, ok)),
+            Kind::Text => return Ok(self.text_values(column, position, chunk, ok)),
             _ => {}
         }
+        if let Some(array) = chunk.typed(position)
+            && let Some(values) = typed_values(column, array, ok)
+        {
+            return Ok(values);
+        }
+        let texts = chunk.texts(position);
         let mut builder = Builder::new(column.kind);
-        for (cells, ok) in cells.iter().zip(ok.iter_mut()) {
-            let value = match cells.as_ref().filter(|_| *ok) {
-                None => None,
-                Some(cells) => match position.and_then(|p| cells.typed(p)) {
-                    Some((array, at)) => typed_value(column.kind, array, at),
-                    None => match self.text_of(position, cells) {
-                        None => Some(Value::Null),
-                        Some(text) => self.value(column, text).ok(),
-                    },
+        for (index, ok) in ok.iter_mut().enumerate() {
+            let value = match chunk.typed(position) {
+                _ if !*ok => None,
+                Some(array) => typed_value(column.kind, array, index),
+                None => match self.clean(texts.get(index)) {
+                    None => Some(Value::Null),
+                    Some(text) => self.value(column, text).ok(),
                 },
             };
             match value {
@@ -174,21 +266,19 @@ impl FileRules<'_> {
         &self,
         column: &contract::Column,
         position: Option<usize>,
-        cells: &[Option<Row>],
+        chunk: &Chunk,
         ok: &mut [bool],
     ) -> ArrayRef {
-        let mut texts = StringBuilder::with_capacity(cells.len(), cells.len() * 16);
-        for (cells, ok) in cells.iter().zip(ok.iter_mut()) {
-            let text = cells
-                .as_ref()
-                .filter(|_| *ok)
-                .and_then(|cells| self.text_of(position, cells));
+        let texts = chunk.texts(position);
+        let mut values = StringBuilder::with_capacity(ok.len(), ok.len() * 16);
+        for (index, ok) in ok.iter_mut().enumerate() {
+            let text = self.clean(texts.get(index).filter(|_| *ok));
             if text.is_none() && column.required {
                 *ok = false;
             }
-            texts.append_option(text.filter(|_| *ok));
+            values.append_option(text.filter(|_| *ok));
         }
-        Arc::new(texts.finish())
+        Arc::new(values.finish())
     }
 
     /// A category column as dictionary keys: a closed list without labels is matched by position
@@ -198,10 +288,11 @@ impl FileRules<'_> {
         column: &contract::Column,
         allowed: &'static [&'static str],
         position: Option<usize>,
-        cells: &[Option<Row>],
+        chunk: &Chunk,
         ok: &mut [bool],
     ) -> anyhow::Result<ArrayRef> {
-        let mut keys = Int32Builder::with_capacity(cells.len());
+        let texts = chunk.texts(position);
+        let mut keys = Int32Builder::with_capacity(ok.len());
         let mut values = StringBuilder::new();
         let plain = !allowed.is_empty() && !self.config.labels.contains_key(column.name);
         if plain {
@@ -211,15 +302,12 @@ impl FileRules<'_> {
         }
         // Source text to key, for labels and open lists.
         let mut codes: HashMap<&str, Option<i32>> = HashMap::new();
-        for (cells, ok) in cells.iter().zip(ok.iter_mut()) {
-            let text = match cells.as_ref().filter(|_| *ok) {
-                None => {
-                    keys.append_null();
-                    continue;
-                }
-                Some(cells) => self.text_of(position, cells),
-            };
-            let key = match text {
+        for (index, ok) in ok.iter_mut().enumerate() {
+            if !*ok {
+                keys.append_null();
+                continue;
+            }
+            let key = match self.clean(texts.get(index)) {
                 None if column.required => None,
                 None => {
                     keys.append_null();
@@ -257,8 +345,8 @@ impl FileRules<'_> {
     }
 
     /// A cell's text as the rules read it: trimmed, `None` when empty or a null value.
-    fn text_of<'c>(&self, position: Option<usize>, cells: &'c Row) -> Option<&'c str> {
-        let text = cells.cell(position?)?.trim();
+    fn clean<'c>(&self, text: Option<&'c str>) -> Option<&'c str> {
+        let text = text?.trim();
         (!text.is_empty() && !self.is_null(text)).then_some(text)
     }
 
@@ -309,4 +397,84 @@ fn dedupe(values: StringArray) -> (StringArray, Option<Vec<i32>>) {
         unique.append_value(value);
     }
     (unique.finish(), Some(map))
+}
+
+/// A decoded column its rule reads, checked a whole column at a time exactly as [`typed_value`]
+/// checks each value, as stored in `cases` (the column itself where its type is the stored
+/// one); clears `ok` where [`typed_value`] does not accept the value. `None` for a type this
+/// does not cover (each value is then checked by [`typed_value`]).
+fn typed_values(column: &contract::Column, array: &ArrayRef, ok: &mut [bool]) -> Option<ArrayRef> {
+    // Clears `ok` where the value is NULL in a required column, or fails `valid`.
+    fn check<T: ArrowPrimitiveType>(
+        values: &PrimitiveArray<T>,
+        required: bool,
+        ok: &mut [bool],
+        valid: impl Fn(T::Native) -> bool,
+    ) {
+        for (index, ok) in ok.iter_mut().enumerate() {
+            if *ok {
+                *ok = if values.is_null(index) {
+                    !required
+                } else {
+                    valid(values.value(index))
+                };
+            }
+        }
+    }
+    let required = column.required;
+    Some(match (column.kind, array.data_type()) {
+        (Kind::Date, DataType::Date32) => {
+            // Years whose text is `YYYY-MM-DD`.
+            let day = |year, month, day| NaiveDate::from_ymd_opt(year, month, day).map(days_of);
+            let (first, last) = (day(1, 1, 1)?, day(9999, 12, 31)?);
+            check(array.as_primitive::<Date32Type>(), required, ok, |days| {
+                (first..=last).contains(&days)
+            });
+            array.clone()
+        }
+        (Kind::Days, DataType::Int32) => {
+            check(array.as_primitive::<Int32Type>(), required, ok, |days| {
+                days >= 0
+            });
+            array.clone()
+        }
+        (Kind::Days, DataType::Int64) => {
+            let days = array.as_primitive::<Int64Type>();
+            check(days, required, ok, |days| {
+                i32::try_from(days).is_ok_and(|d| d >= 0)
+            });
+            Arc::new(days.unary::<_, Int32Type>(|days| days as i32))
+        }
+        (Kind::Fraction, DataType::Float64) => {
+            check(array.as_primitive::<Float64Type>(), required, ok, |value| {
+                (0.0..=1.0).contains(&value)
+            });
+            array.clone()
+        }
+        (Kind::Fraction, DataType::Decimal128(_, scale)) => {
+            let raw = array.as_primitive::<Decimal128Type>();
+            let divisor = 10f64.powi(i32::from(*scale));
+            check(raw, required, ok, |raw| {
+                raw.unsigned_abs() < 1 << 53 && (0.0..=1.0).contains(&(raw as f64 / divisor))
+            });
+            Arc::new(raw.unary::<_, Float64Type>(|raw| raw as f64 / divisor))
+        }
+        (Kind::Flag, DataType::Boolean) => {
+            if required {
+                return None;
+            }
+            array.clone()
+        }
+        (Kind::Amount, DataType::Decimal128(_, scale @ 1..=2)) => {
+            let raw = array.as_primitive::<Decimal128Type>();
+            let unit = 10i128.pow(*scale as u32);
+            let factor = 10i128.pow(2 - *scale as u32);
+            check(raw, required, ok, |raw| {
+                raw >= 0 && raw / unit < 10i128.pow(16)
+            });
+            let cents = raw.unary::<_, Decimal128Type>(|raw| raw.wrapping_mul(factor));
+            Arc::new(cents.with_data_type(contract::data_type(Kind::Amount)))
+        }
+        _ => return None,
+    })
 }
