@@ -231,6 +231,7 @@ impl Rebatch {
     /// All rows pushed so far, as record batches.
     pub fn finish(mut self) -> anyhow::Result<Accepted> {
         self.flush()?;
+        self.batches.finish_writes()?;
         Ok(self.batches)
     }
 }
