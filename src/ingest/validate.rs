@@ -127,6 +127,26 @@ pub struct Checked {
     identifiers: Hits,
 }
 
+impl Checked {
+    /// Counts a filtered or rejected row (keeping the reject); for an accepted one, returns
+    /// its case id's fingerprint for the caller to record.
+    fn tally(&mut self, index: usize, check: Check) -> Option<Option<Fingerprint>> {
+        match check {
+            Check::Filtered => self.counts.filtered += 1,
+            Check::Rejected(reject) => {
+                *self
+                    .counts
+                    .rejected
+                    .entry(reject.rule.to_string())
+                    .or_default() += 1;
+                self.rejects.push((index, reject));
+            }
+            Check::Accepted(id) => return Some(id),
+        }
+        None
+    }
+}
+
 impl<'a> FileRules<'a> {
     /// The rules for an input with this header; errors when a mapped column is missing.
     pub fn new(config: &'a JobConfig, source: &str, header: &[String]) -> anyhow::Result<Self> {
@@ -287,21 +307,11 @@ impl<'a> FileRules<'a> {
         }
         for index in 0..rows.len() {
             checked.counts.read += 1;
-            match self.check_one(rows, index, row, &mut checked.identifiers)? {
-                Check::Filtered => checked.counts.filtered += 1,
-                Check::Rejected(reject) => {
-                    *checked
-                        .counts
-                        .rejected
-                        .entry(reject.rule.to_string())
-                        .or_default() += 1;
-                    checked.rejects.push((index, reject));
-                }
-                Check::Accepted(id) => {
-                    columns.append(row)?;
-                    checked.counts.accepted += 1;
-                    checked.accepted.push((index, id));
-                }
+            let check = self.check_one(rows, index, row, &mut checked.identifiers)?;
+            if let Some(id) = checked.tally(index, check) {
+                columns.append(row)?;
+                checked.counts.accepted += 1;
+                checked.accepted.push((index, id));
             }
         }
         checked.batches = columns.finish()?;

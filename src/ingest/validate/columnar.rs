@@ -27,9 +27,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::super::columns::{Builder, Value};
 use super::super::parse::days_of;
 use super::super::rows::{Row, Rows};
-use super::{
-    Cells, Check, Checked, Counts, FileRules, Hits, fingerprint, typed_detect, typed_value,
-};
+use super::{Cells, Checked, Counts, FileRules, Hits, fingerprint, typed_detect, typed_value};
 use crate::contract::{self, Kind};
 use crate::privacy::identifiers;
 
@@ -164,17 +162,9 @@ impl FileRules<'_> {
                     .push((index, Some(fingerprint(ids.value(index)))));
                 continue;
             }
-            match self.check_one(rows, index, row, &mut checked.identifiers)? {
-                Check::Accepted(_) => return Ok(None),
-                Check::Filtered => checked.counts.filtered += 1,
-                Check::Rejected(reject) => {
-                    *checked
-                        .counts
-                        .rejected
-                        .entry(reject.rule.to_string())
-                        .or_default() += 1;
-                    checked.rejects.push((index, reject));
-                }
+            let check = self.check_one(rows, index, row, &mut checked.identifiers)?;
+            if checked.tally(index, check).is_some() {
+                return Ok(None);
             }
         }
         if checked.counts.accepted > 0 {
