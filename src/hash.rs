@@ -108,11 +108,6 @@ impl FingerprintSet {
         }
     }
 
-    /// Adds a fingerprint; `false` when it was in the set already.
-    pub fn insert(&mut self, key: u128) -> bool {
-        self.insert_all(&[key])[0]
-    }
-
     /// Adds the fingerprints in order; per fingerprint, `false` when it was in the set already
     /// (held before, or earlier in `keys`).
     pub fn insert_all(&mut self, keys: &[u128]) -> Vec<bool> {
@@ -177,11 +172,7 @@ mod tests {
             let keys: Vec<u128> = (0..size)
                 .map(|_| pool[rng.random_range(0..pool.len())])
                 .collect();
-            let got = if size == 1 {
-                vec![set.insert(keys[0])]
-            } else {
-                set.insert_all(&keys)
-            };
+            let got = set.insert_all(&keys);
             let want: Vec<bool> = keys.iter().map(|k| expected.insert(*k)).collect();
             assert_eq!(got, want, "round {round}");
             assert_eq!(set.len(), expected.len());
@@ -190,6 +181,6 @@ mod tests {
         let capacity = set.capacity();
         set.reserve(10 * capacity);
         assert!(set.capacity() >= 11 * capacity);
-        assert!(!set.insert(0) && !set.insert(pool[1]));
+        assert_eq!(set.insert_all(&[0, pool[1]]), [false, false]);
     }
 }

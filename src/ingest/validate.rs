@@ -116,6 +116,7 @@ pub struct FileRules<'a> {
 }
 
 /// The outcome of checking one chunk of rows, before duplicate case ids are known.
+#[derive(Default)]
 pub struct Checked {
     /// Rows that passed every rule but the unique case id.
     batches: Vec<RecordBatch>,
@@ -292,19 +293,13 @@ impl<'a> FileRules<'a> {
 
     /// Checks every row of a chunk; `row` is scratch space kept between calls.
     pub fn check(&self, rows: &Rows, row: &mut Vec<Value>) -> anyhow::Result<Checked> {
-        let mut columns = Columns::new(&self.keep_names);
-        let mut checked = Checked {
-            batches: Vec::new(),
-            accepted: Vec::new(),
-            rejects: Vec::new(),
-            counts: Counts::default(),
-            identifiers: Hits::new(),
-        };
         if self.columnar
             && let Some(checked) = self.check_columnar(rows, row)?
         {
             return Ok(checked);
         }
+        let mut columns = Columns::new(&self.keep_names);
+        let mut checked = Checked::default();
         for index in 0..rows.len() {
             checked.counts.read += 1;
             let check = self.check_one(rows, index, row, &mut checked.identifiers)?;
@@ -726,48 +721,65 @@ fn typed_value(kind: Kind, array: &ArrayRef, row: usize) -> Option<Value> {
     }
     match (kind, array.data_type()) {
         (Kind::Date, DataType::Date32) => {
-            let days = array.as_primitive::<Date32Type>().value(row);
-            // `YYYY-MM-DD` text, which the default format reads back to the same day.
-            let (year, _, _) = crate::period::civil_from_days(i64::from(days));
-            (1..=9999).contains(&year).then_some(Value::Date(days))
+            iso_day(array.as_primitive::<Date32Type>().value(row)).map(Value::Date)
         }
         (Kind::Days, DataType::Int32) => {
-            let days = array.as_primitive::<Int32Type>().value(row);
-            (days >= 0).then_some(Value::Days(days))
+            day_count(array.as_primitive::<Int32Type>().value(row).into()).map(Value::Days)
         }
         (Kind::Days, DataType::Int64) => {
-            let days = array.as_primitive::<Int64Type>().value(row);
-            i32::try_from(days)
-                .ok()
-                .filter(|d| *d >= 0)
-                .map(Value::Days)
+            day_count(array.as_primitive::<Int64Type>().value(row)).map(Value::Days)
         }
         (Kind::Fraction, DataType::Float64) => {
-            // Arrow's text of a double is the shortest that reads back to the same double.
-            let value = array.as_primitive::<Float64Type>().value(row);
-            (0.0..=1.0)
-                .contains(&value)
-                .then_some(Value::Fraction(value))
+            unit_fraction(array.as_primitive::<Float64Type>().value(row)).map(Value::Fraction)
         }
         (Kind::Fraction, DataType::Decimal128(_, scale)) => {
-            // Both integers are exact doubles, and one correctly rounded division gives the
-            // double nearest the decimal, as parsing its text does.
             let raw = array.as_primitive::<Decimal128Type>().value(row);
-            let exact = raw.unsigned_abs() < 1 << 53;
-            let value = raw as f64 / 10f64.powi(i32::from(*scale));
-            (exact && (0.0..=1.0).contains(&value)).then_some(Value::Fraction(value))
+            decimal_fraction(raw, *scale).map(Value::Fraction)
         }
         (Kind::Flag, DataType::Boolean) => Some(Value::Flag(array.as_boolean().value(row))),
-        (Kind::Amount, DataType::Decimal128(_, scale @ 1..=2)) => {
-            // Its text has one or two decimals; a negative one breaks `negative_amount`, and
-            // more than 16 whole digits `bad_amount`.
+        (Kind::Amount, DataType::Decimal128(_, scale)) => {
             let raw = array.as_primitive::<Decimal128Type>().value(row);
-            let whole = raw / 10i128.pow(*scale as u32);
-            (raw >= 0 && whole < 10i128.pow(16))
-                .then(|| Value::Amount(raw * 10i128.pow(2 - *scale as u32)))
+            decimal_cents(raw, *scale).map(Value::Amount)
         }
         _ => None,
     }
+}
+
+// What a decoded value is as its text would parse, `None` when the text path must decide. One
+// rule per type, read per value by `typed_value` and per column by the columnar check.
+
+/// Date32 days of 0001-01-01 and 9999-12-31: the years whose text is `YYYY-MM-DD`.
+const ISO_DAYS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
+
+/// A date whose `YYYY-MM-DD` text the default format reads back to the same day.
+fn iso_day(days: i32) -> Option<i32> {
+    ISO_DAYS.contains(&days).then_some(days)
+}
+
+/// A whole, non-negative number of days that fits the stored INT32.
+fn day_count(days: i64) -> Option<i32> {
+    i32::try_from(days).ok().filter(|d| *d >= 0)
+}
+
+/// A fraction in [0, 1] (Arrow's text of a double is the shortest that reads back to it).
+fn unit_fraction(value: f64) -> Option<f64> {
+    (0.0..=1.0).contains(&value).then_some(value)
+}
+
+/// A decimal fraction: both integers are exact doubles, and one correctly rounded division
+/// gives the double nearest the decimal, as parsing its text does.
+fn decimal_fraction(raw: i128, scale: i8) -> Option<f64> {
+    let exact = raw.unsigned_abs() < 1 << 53;
+    let value = raw as f64 / 10f64.powi(i32::from(scale));
+    exact.then_some(value).and_then(unit_fraction)
+}
+
+/// Cents of a decimal amount with one or two decimals; a negative one breaks
+/// `negative_amount`, and more than 16 whole digits `bad_amount` (decided as text).
+fn decimal_cents(raw: i128, scale: i8) -> Option<i128> {
+    let scale = u32::try_from(scale).ok().filter(|s| (1..=2).contains(s))?;
+    let whole = raw / 10i128.pow(scale);
+    (raw >= 0 && whole < 10i128.pow(16)).then(|| raw * 10i128.pow(2 - scale))
 }
 
 /// The identifier scan of a decoded amount, as of its text: the text is written only when it
@@ -824,4 +836,21 @@ fn fingerprint(id: &str) -> Fingerprint {
     let mut second = DefaultHasher::new();
     (id, 0x5eed_u32).hash(&mut second);
     (u128::from(first.finish()) << 64) | u128::from(second.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn iso_days_are_the_years_1_to_9999() {
+        let day = |y, m, d| parse::days_of(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        assert_eq!(ISO_DAYS, day(1, 1, 1)..=day(9999, 12, 31));
+        for days in [*ISO_DAYS.start() - 1, *ISO_DAYS.end() + 1] {
+            let (year, _, _) = crate::period::civil_from_days(i64::from(days));
+            assert!(!(1..=9999).contains(&year) && iso_day(days).is_none());
+        }
+    }
 }

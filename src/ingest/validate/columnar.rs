@@ -12,8 +12,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-
 use datafusion::arrow::array::{
     Array, ArrayBuilder, ArrayRef, AsArray, BooleanArray, DictionaryArray, Int32Builder,
     PrimitiveArray, StringArray, StringBuilder,
@@ -25,9 +23,11 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::super::columns::{Builder, Value};
-use super::super::parse::days_of;
 use super::super::rows::{Row, Rows};
-use super::{Cells, Checked, Counts, FileRules, Hits, fingerprint, typed_detect, typed_value};
+use super::{
+    Cells, Checked, FileRules, Hits, day_count, decimal_cents, decimal_fraction, fingerprint,
+    iso_day, typed_detect, typed_value, unit_fraction,
+};
 use crate::contract::{self, Kind};
 use crate::privacy::identifiers;
 
@@ -144,13 +144,7 @@ impl FileRules<'_> {
         }
         self.cross_columns(&arrays, &mut ok);
 
-        let mut checked = Checked {
-            batches: Vec::new(),
-            accepted: Vec::new(),
-            rejects: Vec::new(),
-            counts: Counts::default(),
-            identifiers: Hits::new(),
-        };
+        let mut checked = Checked::default();
         self.scan_columns(&chunk, &ok, &mut checked.identifiers);
         let ids = arrays[Cross::new().case_id].as_string::<i32>();
         for (index, accepted) in ok.iter().enumerate() {
@@ -389,82 +383,90 @@ fn dedupe(values: StringArray) -> (StringArray, Option<Vec<i32>>) {
     (unique.finish(), Some(map))
 }
 
-/// A decoded column its rule reads, checked a whole column at a time exactly as [`typed_value`]
-/// checks each value, as stored in `cases` (the column itself where its type is the stored
-/// one); clears `ok` where [`typed_value`] does not accept the value. `None` for a type this
+/// A decoded column its rule reads, checked a whole column at a time with the rules
+/// [`typed_value`] reads per value, as stored in `cases` (the column itself where its type is
+/// the stored one); clears `ok` where a rule does not accept the value. `None` for a type this
 /// does not cover (each value is then checked by [`typed_value`]).
 fn typed_values(column: &contract::Column, array: &ArrayRef, ok: &mut [bool]) -> Option<ArrayRef> {
-    // Clears `ok` where the value is NULL in a required column, or fails `valid`.
-    fn check<T: ArrowPrimitiveType>(
-        values: &PrimitiveArray<T>,
-        required: bool,
-        ok: &mut [bool],
-        valid: impl Fn(T::Native) -> bool,
-    ) {
-        for (index, ok) in ok.iter_mut().enumerate() {
-            if *ok {
-                *ok = if values.is_null(index) {
-                    !required
-                } else {
-                    valid(values.value(index))
-                };
-            }
-        }
-    }
     let required = column.required;
     Some(match (column.kind, array.data_type()) {
         (Kind::Date, DataType::Date32) => {
-            // Years whose text is `YYYY-MM-DD`.
-            let day = |year, month, day| NaiveDate::from_ymd_opt(year, month, day).map(days_of);
-            let (first, last) = (day(1, 1, 1)?, day(9999, 12, 31)?);
-            check(array.as_primitive::<Date32Type>(), required, ok, |days| {
-                (first..=last).contains(&days)
-            });
+            check(array.as_primitive::<Date32Type>(), required, ok, iso_day);
             array.clone()
         }
         (Kind::Days, DataType::Int32) => {
-            check(array.as_primitive::<Int32Type>(), required, ok, |days| {
-                days >= 0
-            });
+            let days = |days: i32| day_count(days.into());
+            check(array.as_primitive::<Int32Type>(), required, ok, days);
             array.clone()
         }
         (Kind::Days, DataType::Int64) => {
             let days = array.as_primitive::<Int64Type>();
-            check(days, required, ok, |days| {
-                i32::try_from(days).is_ok_and(|d| d >= 0)
-            });
-            Arc::new(days.unary::<_, Int32Type>(|days| days as i32))
+            Arc::new(convert::<_, Int32Type>(days, required, ok, day_count))
         }
         (Kind::Fraction, DataType::Float64) => {
-            check(array.as_primitive::<Float64Type>(), required, ok, |value| {
-                (0.0..=1.0).contains(&value)
-            });
+            check(
+                array.as_primitive::<Float64Type>(),
+                required,
+                ok,
+                unit_fraction,
+            );
             array.clone()
         }
         (Kind::Fraction, DataType::Decimal128(_, scale)) => {
             let raw = array.as_primitive::<Decimal128Type>();
-            let divisor = 10f64.powi(i32::from(*scale));
-            check(raw, required, ok, |raw| {
-                raw.unsigned_abs() < 1 << 53 && (0.0..=1.0).contains(&(raw as f64 / divisor))
-            });
-            Arc::new(raw.unary::<_, Float64Type>(|raw| raw as f64 / divisor))
+            let fraction = |raw| decimal_fraction(raw, *scale);
+            Arc::new(convert::<_, Float64Type>(raw, required, ok, fraction))
         }
-        (Kind::Flag, DataType::Boolean) => {
-            if required {
-                return None;
-            }
-            array.clone()
-        }
+        (Kind::Flag, DataType::Boolean) if !required => array.clone(),
         (Kind::Amount, DataType::Decimal128(_, scale @ 1..=2)) => {
             let raw = array.as_primitive::<Decimal128Type>();
-            let unit = 10i128.pow(*scale as u32);
-            let factor = 10i128.pow(2 - *scale as u32);
-            check(raw, required, ok, |raw| {
-                raw >= 0 && raw / unit < 10i128.pow(16)
-            });
-            let cents = raw.unary::<_, Decimal128Type>(|raw| raw.wrapping_mul(factor));
+            let cents = |raw| decimal_cents(raw, *scale);
+            let cents = convert::<_, Decimal128Type>(raw, required, ok, cents);
             Arc::new(cents.with_data_type(contract::data_type(Kind::Amount)))
         }
         _ => return None,
     })
+}
+
+/// Clears `ok` where the value is NULL in a required column, or its rule gives `None`; the
+/// column is kept as it is.
+fn check<T: ArrowPrimitiveType, O>(
+    values: &PrimitiveArray<T>,
+    required: bool,
+    ok: &mut [bool],
+    rule: impl Fn(T::Native) -> Option<O>,
+) {
+    for (index, ok) in ok.iter_mut().enumerate() {
+        if *ok {
+            *ok = if values.is_null(index) {
+                !required
+            } else {
+                rule(values.value(index)).is_some()
+            };
+        }
+    }
+}
+
+/// [`check`], and the column made of what the rule gives (NULL where a row is not accepted).
+fn convert<T: ArrowPrimitiveType, O: ArrowPrimitiveType>(
+    values: &PrimitiveArray<T>,
+    required: bool,
+    ok: &mut [bool],
+    rule: impl Fn(T::Native) -> Option<O::Native>,
+) -> PrimitiveArray<O> {
+    ok.iter_mut()
+        .enumerate()
+        .map(|(index, ok)| {
+            if !*ok {
+                return None;
+            }
+            if values.is_null(index) {
+                *ok = !required;
+                return None;
+            }
+            let value = rule(values.value(index));
+            *ok = value.is_some();
+            value
+        })
+        .collect()
 }
