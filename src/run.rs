@@ -349,11 +349,7 @@ async fn inner_cells(
         .clone();
     let top_n = disclosure::Settings::new(privacy).dominance_n;
     let request = InnerRequest::new(tables.iter().map(|t| &t.query), &cases, top_n);
-    let mut results = Vec::new();
-    for sql in request.sql() {
-        results.push(engine.context().sql(&sql).await?.collect().await?);
-    }
-    InnerCells::from_batches(&request, &results)
+    engine.inner_cells(&request).await
 }
 
 /// Plans every report against an empty `cases` table: a bad report fails before the scan.

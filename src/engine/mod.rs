@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
+use datafusion::common::Column;
 use datafusion::common::config::{ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -27,13 +28,15 @@ use datafusion::datasource::listing::{
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{Expr, SessionConfig, SessionContext};
+use futures::StreamExt;
 use std::sync::{Mutex, PoisonError};
 use tempfile::TempDir;
 
 use crate::config::DERIVED_COLUMNS;
 use crate::ingest::store::{self, Accepted, Budget, Footprint};
 use crate::period::Period;
+use crate::privacy::disclosure::{Grouper, InnerCells, InnerRequest};
 use crate::queries::Query;
 
 /// How the session is sized.
@@ -248,6 +251,76 @@ impl Engine {
         let frame = self.ctx.sql(&query.sql).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         Ok((schema, frame.collect().await?))
+    }
+
+    /// The inner cells disclosure control needs. On a local engine each partition of `cases`
+    /// is streamed through a [`Grouper`] of its own, at the same time, and the groupings are
+    /// merged; on a cluster, or when the breakdown has more values than a packed key holds,
+    /// the engine groups them ([`Engine::inner_cells_sql`]).
+    pub async fn inner_cells(&self, request: &InnerRequest) -> anyhow::Result<InnerCells> {
+        if self.remote.is_some() {
+            return self.inner_cells_sql(request).await;
+        }
+        let columns = request
+            .scanned()
+            .into_iter()
+            .map(|name| Expr::Column(Column::new_unqualified(name)))
+            .collect::<Vec<_>>();
+        let streams = self
+            .ctx
+            .table("cases")
+            .await?
+            .select(columns)?
+            .execute_stream_partitioned()
+            .await?;
+        let tasks: Vec<_> = streams
+            .into_iter()
+            .map(|mut stream| {
+                let mut grouper = Grouper::new(request);
+                tokio::spawn(async move {
+                    let started = std::time::Instant::now();
+                    while let Some(batch) = stream.next().await {
+                        grouper.add(&batch?)?;
+                        if grouper.too_wide() {
+                            break;
+                        }
+                    }
+                    tracing::debug!(
+                        seconds = started.elapsed().as_secs_f64(),
+                        "partition grouped"
+                    );
+                    anyhow::Ok(grouper)
+                })
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let mut total = Grouper::new(request);
+        for task in tasks {
+            total.merge(task.await??);
+        }
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "inner cells grouped"
+        );
+        if total.too_wide() {
+            tracing::debug!("inner cells have too many values for packed keys; grouped by SQL");
+            return self.inner_cells_sql(request).await;
+        }
+        let cells = total.finish();
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "inner cells sorted"
+        );
+        Ok(cells)
+    }
+
+    /// The inner cells grouped by the engine, from the SQL of [`InnerRequest::sql`].
+    pub async fn inner_cells_sql(&self, request: &InnerRequest) -> anyhow::Result<InnerCells> {
+        let mut results = Vec::new();
+        for sql in request.sql() {
+            results.push(self.ctx.sql(&sql).await?.collect().await?);
+        }
+        InnerCells::from_batches(request, &results)
     }
 
     /// Plans one report without running it and returns its result schema.
@@ -524,7 +597,187 @@ mod tests {
             assert!(expected.num_rows() > 0, "{name}");
             assert_eq!(expected, got, "{name}");
         }
+
+        // The inner cells of the whole suite: grouped here from memory and from the Parquet
+        // files, and by the engine's SQL, alike.
+        let cases = memory.ctx.table("cases").await.unwrap();
+        let suite = crate::queries::load(&[], true).unwrap();
+        let request = InnerRequest::new(&suite, cases.schema().as_arrow(), 2);
+        assert!(request.columns.len() >= 6 && !request.sources.is_empty());
+        let expected = memory.inner_cells_sql(&request).await.unwrap();
+        assert!(expected.len() > 1_000, "{}", expected.len());
+        assert_eq!(memory.inner_cells(&request).await.unwrap(), expected);
+        assert_eq!(disk.inner_cells(&request).await.unwrap(), expected);
         drop(disk);
         assert_eq!(ours(), Vec::<PathBuf>::new());
+    }
+
+    /// A random `cases` table for the inner cells: a dictionary column (its dictionary shared
+    /// by some batches, not others), a text and an integer column, each with NULLs, and a
+    /// decimal and a float amount with NULLs; in 1–3 partitions of 0–4 batches.
+    fn inner_cases() -> impl proptest::strategy::Strategy<Value = (Vec<Vec<RecordBatch>>, usize)> {
+        use datafusion::arrow::array::{
+            ArrayRef, Decimal128Array, DictionaryArray, Float64Array, Int32Array, StringArray,
+        };
+        use datafusion::arrow::datatypes::{Field, Int32Type, Schema};
+        use proptest::prelude::*;
+        type Row = (Option<u8>, Option<u8>, Option<i32>, Option<i64>, Option<u8>);
+        let row = (
+            proptest::option::of(0u8..5),
+            proptest::option::of(0u8..4),
+            proptest::option::of(-2i32..3),
+            proptest::option::of(-500i64..100_000),
+            proptest::option::of(0u8..20),
+        );
+        let batch = (proptest::collection::vec(row, 0..40), any::<bool>());
+        let partition = proptest::collection::vec(batch, 0..5);
+        (proptest::collection::vec(partition, 1..4), 1usize..4).prop_map(|(partitions, top_n)| {
+            let schema = Arc::new(Schema::new(vec![
+                Field::new(
+                    "region",
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                    true,
+                ),
+                Field::new("month", DataType::Utf8, true),
+                Field::new("days", DataType::Int32, true),
+                Field::new("amount", DataType::Decimal128(18, 2), true),
+                Field::new("score", DataType::Float64, true),
+            ]));
+            let shared: ArrayRef = Arc::new(StringArray::from(vec![
+                "north", "south", "east", "west", "x",
+            ]));
+            let batch = |rows: &[Row], own: bool| -> RecordBatch {
+                // An own dictionary lists the values in another order, with one unused.
+                let (values, key): (ArrayRef, fn(u8) -> i32) = if own {
+                    let own: ArrayRef = Arc::new(StringArray::from(vec![
+                        Some("unused"),
+                        Some("x"),
+                        Some("west"),
+                        Some("east"),
+                        Some("south"),
+                        Some("north"),
+                    ]));
+                    (own, |r| 5 - i32::from(r))
+                } else {
+                    (shared.clone(), i32::from)
+                };
+                let keys = Int32Array::from(rows.iter().map(|r| r.0.map(key)).collect::<Vec<_>>());
+                let region = DictionaryArray::<Int32Type>::try_new(keys, values).unwrap();
+                let month = StringArray::from(
+                    rows.iter()
+                        .map(|r| r.1.map(|m| format!("2024-0{}", m + 1)))
+                        .collect::<Vec<_>>(),
+                );
+                let columns: Vec<ArrayRef> = vec![
+                    Arc::new(region),
+                    Arc::new(month),
+                    Arc::new(Int32Array::from(
+                        rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                    )),
+                    Arc::new(
+                        Decimal128Array::from(
+                            rows.iter().map(|r| r.3.map(i128::from)).collect::<Vec<_>>(),
+                        )
+                        .with_precision_and_scale(18, 2)
+                        .unwrap(),
+                    ),
+                    Arc::new(Float64Array::from(
+                        rows.iter()
+                            .map(|r| r.4.map(|v| f64::from(v) / 4.0))
+                            .collect::<Vec<_>>(),
+                    )),
+                ];
+                RecordBatch::try_new(schema.clone(), columns).unwrap()
+            };
+            let partitions = partitions
+                .iter()
+                .map(|batches| {
+                    batches
+                        .iter()
+                        .map(|(rows, own)| batch(rows, *own))
+                        .collect()
+                })
+                .collect();
+            (partitions, top_n)
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Grouped a partition at a time and merged, or by the engine: the same inner cells,
+        /// for every subset of the breakdown columns.
+        #[test]
+        fn inner_cells_grouped_here_equal_the_engines((partitions, top_n) in inner_cases()) {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+            runtime.block_on(async {
+                let engine = Engine::new(&EngineOptions::default()).unwrap();
+                let schema = partitions.iter().flatten().next().map(|b| b.schema());
+                let Some(schema) = schema else { return };
+                let table = MemTable::try_new(schema, partitions).unwrap();
+                engine.ctx.register_table("cases", Arc::new(table)).unwrap();
+                let all = ["region", "month", "days"];
+                for mask in 0..8usize {
+                    let request = InnerRequest {
+                        columns: all.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, c)| c.to_string()).collect(),
+                        sources: vec!["amount".into(), "score".into()],
+                        top_n,
+                    };
+                    let expected = engine.inner_cells_sql(&request).await.unwrap();
+                    let got = engine.inner_cells(&request).await.unwrap();
+                    assert_eq!(got, expected, "{:?}", request.columns);
+                }
+            });
+        }
+    }
+
+    #[tokio::test]
+    async fn inner_cells_too_wide_for_a_packed_key_are_grouped_by_the_engine() {
+        use datafusion::arrow::array::{ArrayRef, Int32Array};
+        use datafusion::arrow::datatypes::{Field, Schema};
+        let engine = Engine::new(&EngineOptions::default()).unwrap();
+        // Nine columns, one with more values than a code holds.
+        let names: Vec<String> = (0..9).map(|i| format!("c{i}")).collect();
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .map(|n| Field::new(n, DataType::Int32, true))
+                .collect::<Vec<_>>(),
+        ));
+        let rows = 70_000;
+        let columns: Vec<ArrayRef> = (0..9)
+            .map(|i| {
+                let values: Vec<i32> = (0..rows)
+                    .map(|r| if i == 0 { r } else { r % (i + 1) })
+                    .collect();
+                Arc::new(Int32Array::from(values)) as ArrayRef
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
+        engine.ctx.register_table("cases", Arc::new(table)).unwrap();
+        for columns in [names.clone(), vec!["c0".to_string()], names[1..].to_vec()] {
+            let request = InnerRequest {
+                columns,
+                sources: vec!["c1".into()],
+                top_n: 2,
+            };
+            let mut grouper = Grouper::new(&request);
+            let scanned = engine
+                .ctx
+                .table("cases")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            for batch in &scanned {
+                grouper.add(batch).unwrap();
+            }
+            let wide = request.columns.len() > 8 || request.columns[0] == "c0";
+            assert_eq!(grouper.too_wide(), wide, "{:?}", request.columns);
+            let expected = engine.inner_cells_sql(&request).await.unwrap();
+            assert_eq!(engine.inner_cells(&request).await.unwrap(), expected);
+        }
     }
 }

@@ -79,14 +79,14 @@ impl AggregateUDFImpl for NthLargest {
 
 /// The k largest values of each group, descending, in one flat array (stride k).
 #[derive(Debug)]
-struct Tops {
+pub(crate) struct Tops {
     k: usize,
     values: Vec<f64>,
     lengths: Vec<u8>,
 }
 
 impl Tops {
-    fn new(k: usize) -> Self {
+    pub(crate) fn new(k: usize) -> Self {
         Tops {
             k,
             values: Vec::new(),
@@ -94,14 +94,15 @@ impl Tops {
         }
     }
 
-    fn resize(&mut self, groups: usize) {
+    pub(crate) fn resize(&mut self, groups: usize) {
         if self.lengths.len() < groups {
             self.lengths.resize(groups, 0);
             self.values.resize(groups * self.k, 0.0);
         }
     }
 
-    fn insert(&mut self, group: usize, value: f64) {
+    /// Offers `value` to `group` (NaN is never kept).
+    pub(crate) fn insert(&mut self, group: usize, value: f64) {
         if value.is_nan() {
             return;
         }
@@ -119,7 +120,13 @@ impl Tops {
         self.lengths[group] = (length + 1).min(k) as u8;
     }
 
-    fn group(&self, group: usize) -> &[f64] {
+    /// Number of groups held.
+    pub(crate) fn groups(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The kept values of `group`, descending.
+    pub(crate) fn group(&self, group: usize) -> &[f64] {
         let start = group * self.k;
         &self.values[start..start + self.lengths[group] as usize]
     }

@@ -30,7 +30,7 @@ use datafusion::arrow::compute::{cast, nullif};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
-pub use inner::{InnerCells, InnerRequest};
+pub use inner::{Grouper, InnerCells, InnerRequest};
 use sheet::{Kind, Sheet};
 
 use crate::config::PrivacyConfig;

@@ -5,7 +5,8 @@
 //! Every published cell of a table grouped by columns of `cases` is a sum over inner cells,
 //! which is what secondary suppression needs (DESIGN §6); the largest contributions feed the
 //! dominance rule, because the largest `n` cases of a union of inner cells are among the largest
-//! `n` of each part. The SQL is built here and run by the caller; this module does no I/O.
+//! `n` of each part. The SQL is built here and run by the caller, or the caller streams the
+//! rows of `cases` through a [`Grouper`]; this module does no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,6 +17,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::hash::MixedMap;
 use crate::queries::Query;
+
+mod grouper;
+pub use grouper::Grouper;
 
 /// The inner cells with equal keys, each group in cell order, groups in order of first cell.
 fn group_cells<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Vec<Vec<u32>> {
@@ -135,6 +139,17 @@ impl InnerRequest {
         vec![format!("SELECT {} FROM cases{group}", select.join(", "))]
     }
 
+    /// The columns of `cases` the cells are counted from: breakdown columns, then sources.
+    pub fn scanned(&self) -> Vec<String> {
+        let mut columns = self.columns.clone();
+        for source in &self.sources {
+            if !columns.contains(source) {
+                columns.push(source.clone());
+            }
+        }
+        columns
+    }
+
     fn key_list(&self) -> String {
         self.columns
             .iter()
@@ -152,19 +167,19 @@ fn quote(name: &str) -> String {
 /// The key of one inner cell: the text of each breakdown column, `None` for NULL.
 pub type Key = Vec<Option<String>>;
 
-/// The inner cells of a release.
+/// The inner cells of a release, in order of their keys (NULL first).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InnerCells {
     /// Breakdown columns.
     pub columns: Vec<String>,
-    /// Per inner cell, its values of the breakdown columns.
-    pub keys: Vec<Key>,
+    /// Per breakdown column, its values in ascending order (NULL first).
+    pub values: Vec<Vec<Option<String>>>,
+    /// Per breakdown column, per inner cell, the position of the cell's value in `values`.
+    pub codes: Vec<Vec<u32>>,
     /// Per inner cell, its number of cases (at least 1).
     pub cases: Vec<u64>,
     /// Per summed `cases` column, per inner cell, the largest contributions in descending order.
     pub top: BTreeMap<String, Vec<Vec<f64>>>,
-    /// Integer codes of `keys`, per column, made on first use.
-    pub codes: std::sync::OnceLock<Vec<Vec<u32>>>,
 }
 
 impl InnerCells {
@@ -173,14 +188,12 @@ impl InnerCells {
         request: &InnerRequest,
         results: &[Vec<RecordBatch>],
     ) -> anyhow::Result<InnerCells> {
-        let mut cells = InnerCells {
-            columns: request.columns.clone(),
-            ..InnerCells::default()
-        };
+        let mut keys = Vec::new();
+        let mut cases = Vec::new();
         let mut lists: Vec<Vec<Vec<f64>>> = vec![Vec::new(); request.sources.len()];
         for batch in results.first().into_iter().flatten() {
-            let keys = text_columns(batch, &request.columns)?;
-            let cases = float_column(batch, CASES)?;
+            let texts = text_columns(batch, &request.columns)?;
+            let counts = float_column(batch, CASES)?;
             let tops = (0..request.sources.len())
                 .map(|number| {
                     (1..=request.top_n.max(1))
@@ -188,10 +201,11 @@ impl InnerCells {
                         .collect::<anyhow::Result<Vec<_>>>()
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            for row in (0..batch.num_rows()).filter(|&r| cases.is_valid(r) && cases.value(r) >= 1.0)
+            for row in
+                (0..batch.num_rows()).filter(|&r| counts.is_valid(r) && counts.value(r) >= 1.0)
             {
-                cells.keys.push(key_at(&keys, row));
-                cells.cases.push(cases.value(row) as u64);
+                keys.push(key_at(&texts, row));
+                cases.push(counts.value(row) as u64);
                 for (list, columns) in lists.iter_mut().zip(&tops) {
                     let mut values: Vec<f64> = columns
                         .iter()
@@ -203,28 +217,68 @@ impl InnerCells {
                 }
             }
         }
-        for (source, list) in request.sources.iter().zip(lists) {
-            cells.top.insert(source.clone(), list);
-        }
-        Ok(cells)
+        let top = request.sources.iter().cloned().zip(lists).collect();
+        Ok(InnerCells::from_keys(
+            request.columns.clone(),
+            keys,
+            cases,
+            top,
+        ))
     }
 
-    /// Per breakdown column, a small integer code of each inner cell's value (computed once).
-    fn codes(&self) -> &[Vec<u32>] {
-        self.codes.get_or_init(|| {
-            (0..self.columns.len())
-                .map(|column| {
-                    let mut dictionary: HashMap<Option<&str>, u32> = HashMap::new();
-                    self.keys
-                        .iter()
-                        .map(|key| {
-                            let next = dictionary.len() as u32;
-                            *dictionary.entry(key[column].as_deref()).or_insert(next)
-                        })
-                        .collect()
-                })
-                .collect()
-        })
+    /// Inner cells from each cell's key, number of cases and largest contributions, in any
+    /// order; keys are distinct.
+    pub fn from_keys(
+        columns: Vec<String>,
+        keys: Vec<Key>,
+        cases: Vec<u64>,
+        top: BTreeMap<String, Vec<Vec<f64>>>,
+    ) -> InnerCells {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by(|a, b| keys[*a].cmp(&keys[*b]));
+        let mut values = Vec::new();
+        let mut codes = Vec::new();
+        for column in 0..columns.len() {
+            let mut distinct: Vec<Option<String>> =
+                keys.iter().map(|k| k[column].clone()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            codes.push(
+                order
+                    .iter()
+                    .map(|&cell| distinct.binary_search(&keys[cell][column]).unwrap_or(0) as u32)
+                    .collect(),
+            );
+            values.push(distinct);
+        }
+        InnerCells {
+            columns,
+            values,
+            codes,
+            cases: order.iter().map(|&i| cases[i]).collect(),
+            top: top
+                .into_iter()
+                .map(|(source, lists)| (source, order.iter().map(|&i| lists[i].clone()).collect()))
+                .collect(),
+        }
+    }
+
+    /// Number of inner cells.
+    pub fn len(&self) -> usize {
+        self.cases.len()
+    }
+
+    /// True when there is no inner cell (no case).
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty()
+    }
+
+    /// The values of the breakdown columns at `positions` of one inner cell.
+    fn key(&self, cell: usize, positions: &[usize]) -> Key {
+        positions
+            .iter()
+            .map(|&p| self.values[p][self.codes[p][cell] as usize].clone())
+            .collect()
     }
 
     /// Groups the inner cells by their values of `columns` (a subset of the breakdown columns).
@@ -233,11 +287,13 @@ impl InnerCells {
             .iter()
             .filter_map(|c| self.columns.iter().position(|b| b == c))
             .collect();
-        let codes = self.codes();
-        let projected: Vec<&[u32]> = positions.iter().map(|&p| codes[p].as_slice()).collect();
-        let groups = match packed_keys(&projected, self.keys.len()) {
+        let projected: Vec<&[u32]> = positions
+            .iter()
+            .map(|&p| self.codes[p].as_slice())
+            .collect();
+        let groups = match packed_keys(&projected, self.len()) {
             Some(packed) => group_cells(packed),
-            None => group_cells((0..self.keys.len()).map(|cell| {
+            None => group_cells((0..self.len()).map(|cell| {
                 projected
                     .iter()
                     .map(|codes| codes[cell])
@@ -246,10 +302,7 @@ impl InnerCells {
         };
         groups
             .into_iter()
-            .map(|members| {
-                let key = &self.keys[members[0] as usize];
-                (positions.iter().map(|&p| key[p].clone()).collect(), members)
-            })
+            .map(|members| (self.key(members[0] as usize, &positions), members))
             .collect()
     }
 
@@ -422,15 +475,14 @@ mod tests {
         )
         .unwrap();
         let cells = InnerCells::from_batches(&request, &[vec![batch]]).unwrap();
-        assert_eq!(
-            cells.keys,
-            vec![vec![Some("a".to_string())], vec![None]],
-            "empty cells are dropped"
-        );
-        assert_eq!(cells.cases, [3, 1]);
-        assert_eq!(cells.top["amount"], vec![vec![9.0, 5.0], vec![2.0]]);
+        assert_eq!(cells.len(), 2, "empty cells are dropped");
+        assert_eq!(cells.values, [vec![None, Some("a".to_string())]]);
+        assert_eq!(cells.key(0, &[0]), [None], "cells are sorted by key");
+        assert_eq!(cells.key(1, &[0]), [Some("a".to_string())]);
+        assert_eq!(cells.cases, [1, 3]);
+        assert_eq!(cells.top["amount"], vec![vec![2.0], vec![9.0, 5.0]]);
         assert_eq!(cells.top_sum("amount", &[0, 1], 2), Some(14.0));
-        assert_eq!(cells.top_sum("amount", &[1], 2), Some(2.0));
+        assert_eq!(cells.top_sum("amount", &[0], 2), Some(2.0));
         assert_eq!(cells.top_sum("other", &[0], 2), None);
         let k = cells.quasi_identifiers(3);
         assert_eq!(k["k"], 1);

@@ -93,7 +93,7 @@ fn problems(sheets: &[Sheet], inner: &InnerCells) -> Vec<Problem> {
             };
             if sheet.unlinked.is_none() {
                 let problem = linked.entry(measure_key(sheet, measure)).or_default();
-                problem.n_inner = inner.keys.len();
+                problem.n_inner = inner.len();
                 let supports = sheet.cases_support[measure]
                     .as_ref()
                     .unwrap_or(&sheet.cover);

@@ -64,17 +64,15 @@ impl Release {
             amounts.truncate(DEFAULT_DOMINANCE_N);
             top.push(amounts);
         }
-        InnerCells {
-            columns: self.dims.clone(),
-            keys: self
-                .cells
+        InnerCells::from_keys(
+            self.dims.clone(),
+            self.cells
                 .iter()
                 .map(|c| c.key.iter().cloned().map(Some).collect())
                 .collect(),
-            cases: self.cells.iter().map(Cell::cases).collect(),
-            top: BTreeMap::from([("amount_claimed".to_string(), top)]),
-            codes: Default::default(),
-        }
+            self.cells.iter().map(Cell::cases).collect(),
+            BTreeMap::from([("amount_claimed".to_string(), top)]),
+        )
     }
 
     /// The table grouping the inner cells by the dimensions `by` (indices), named `name`.
