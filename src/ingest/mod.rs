@@ -16,9 +16,13 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
 
 use anyhow::Context;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::arrow::datatypes::{DataType, FieldRef, Schema};
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
@@ -313,8 +317,9 @@ fn read_parquet(
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
     let file = std::fs::File::open(path).map_err(|e| data(format!("cannot open `{name}`: {e}")))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| data(format!("`{name}` is not a readable Parquet file: {e}")))?;
+    let unreadable = |e| data(format!("`{name}` is not a readable Parquet file: {e}"));
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file.try_clone()?).map_err(unreadable)?;
     let header: Vec<String> = builder
         .schema()
         .fields()
@@ -324,6 +329,35 @@ fn read_parquet(
     let rules = FileRules::new(config, name, &header)?
         .read_typed(plan.read_typed)
         .columnar(plan.columnar);
+    if plan.columnar {
+        // Text columns that feed a category are read as dictionaries.
+        let categories = rules.category_positions();
+        let schema = builder.schema().clone();
+        let fields: Vec<FieldRef> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(position, field)| {
+                if categories.contains(&position) && field.data_type() == &DataType::Utf8 {
+                    Arc::new(
+                        field
+                            .as_ref()
+                            .clone()
+                            .with_data_type(text::text_dictionary()),
+                    )
+                } else {
+                    field.clone()
+                }
+            })
+            .collect();
+        if fields.iter().zip(schema.fields()).any(|(a, b)| a != b) {
+            let hinted = Schema::new_with_metadata(fields, schema.metadata().clone());
+            let options = ArrowReaderOptions::new().with_schema(Arc::new(hinted));
+            let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), options)
+                .map_err(unreadable)?;
+            builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
+        }
+    }
     let rows = builder.metadata().file_metadata().num_rows();
     validator.reserve(usize::try_from(rows).unwrap_or(0));
     let reader = builder.with_batch_size(plan.chunk_rows).build()?;

@@ -1,7 +1,10 @@
 //! Chunks of source rows, as the reader hands them to the validating workers: consecutive rows
 //! of one input with their line numbers, stored compactly (one text buffer per chunk).
 
-use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, StringArray};
+use datafusion::arrow::datatypes::Int32Type;
 
 use super::validate::Cells;
 
@@ -116,10 +119,13 @@ pub enum Rows {
     Arrow {
         /// Row number of the first row.
         first_line: u64,
-        /// One entry per header column: its text, `None` for a column read as decoded.
+        /// One entry per header column: its text, `None` for a column read as decoded or as
+        /// a dictionary.
         columns: Vec<Option<StringArray>>,
         /// One entry per header column: the decoded column its rule reads, if any.
         typed: Vec<Option<ArrayRef>>,
+        /// One entry per header column: the column as read when it is a dictionary of texts.
+        dictionaries: Vec<Option<DictionaryArray<Int32Type>>>,
         /// Number of rows.
         rows: usize,
     },
@@ -174,6 +180,14 @@ impl Rows {
         }
     }
 
+    /// Column `position` of an Arrow chunk as read, when it is a dictionary of texts.
+    pub fn arrow_dictionary(&self, position: usize) -> Option<&DictionaryArray<Int32Type>> {
+        match self {
+            Rows::Arrow { dictionaries, .. } => dictionaries.get(position)?.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether some columns are read as decoded (then a row that is not accepted is checked
     /// again as text, [`Rows::text_row`]).
     pub fn has_typed(&self) -> bool {
@@ -186,22 +200,33 @@ impl Rows {
         index: usize,
         text: impl Fn(usize, &ArrayRef) -> anyhow::Result<StringArray>,
     ) -> anyhow::Result<Rows> {
-        let Rows::Arrow { columns, typed, .. } = self else {
+        let Rows::Arrow {
+            columns,
+            typed,
+            dictionaries,
+            ..
+        } = self
+        else {
             anyhow::bail!("only decoded rows have a text form to make");
         };
-        let columns = columns
-            .iter()
-            .zip(typed)
-            .enumerate()
-            .map(|(position, (column, typed))| match (column, typed) {
-                (Some(column), _) => Ok(Some(column.slice(index, 1))),
-                (None, Some(typed)) => text(position, &typed.slice(index, 1)).map(Some),
-                (None, None) => anyhow::bail!("column {position} has neither text nor values"),
+        let columns = (0..columns.len())
+            .map(|position| {
+                let decoded: Option<ArrayRef> = match (&typed[position], &dictionaries[position]) {
+                    (Some(typed), _) => Some(typed.slice(index, 1)),
+                    (None, Some(dictionary)) => Some(Arc::new(dictionary.slice(index, 1))),
+                    (None, None) => None,
+                };
+                match (&columns[position], decoded) {
+                    (Some(column), _) => Ok(Some(column.slice(index, 1))),
+                    (None, Some(decoded)) => text(position, &decoded).map(Some),
+                    (None, None) => anyhow::bail!("column {position} has neither text nor values"),
+                }
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Rows::Arrow {
             first_line: self.line(index),
             typed: vec![None; columns.len()],
+            dictionaries: vec![None; columns.len()],
             columns,
             rows: 1,
         })
@@ -218,9 +243,15 @@ impl Rows {
                     count: records.rows[index].cells_end - records.cells_start(index),
                 }),
             },
-            Rows::Arrow { columns, typed, .. } => Ok(Row::Arrow {
+            Rows::Arrow {
                 columns,
                 typed,
+                dictionaries,
+                ..
+            } => Ok(Row::Arrow {
+                columns,
+                typed,
+                dictionaries,
                 row: index,
             }),
             Rows::Typed { .. } => unreachable!("decoded rows are made into Arrow rows first"),
@@ -245,6 +276,8 @@ pub enum Row<'a> {
         columns: &'a [Option<StringArray>],
         /// The decoded columns read directly.
         typed: &'a [Option<ArrayRef>],
+        /// The columns read as dictionaries of texts.
+        dictionaries: &'a [Option<DictionaryArray<Int32Type>>],
         /// Row position in the columns.
         row: usize,
     },
@@ -261,10 +294,15 @@ impl Cells for Row<'_> {
     fn cell(&self, index: usize) -> Option<&str> {
         match self {
             Row::Text { records, row, .. } => records.cell(*row, index),
-            Row::Arrow { columns, row, .. } => {
-                let column = columns.get(index)?.as_ref()?;
-                (!column.is_null(*row)).then(|| column.value(*row))
-            }
+            Row::Arrow {
+                columns,
+                dictionaries,
+                row,
+                ..
+            } => match columns.get(index)? {
+                Some(column) => (!column.is_null(*row)).then(|| column.value(*row)),
+                None => dictionary_text(dictionaries.get(index)?.as_ref()?, *row),
+            },
         }
     }
 
@@ -274,6 +312,13 @@ impl Cells for Row<'_> {
             Row::Arrow { typed, row, .. } => Some((typed.get(index)?.as_ref()?, *row)),
         }
     }
+}
+
+/// The text at `row` of a dictionary of texts (`None` for NULL).
+pub fn dictionary_text(dictionary: &DictionaryArray<Int32Type>, row: usize) -> Option<&str> {
+    let values = dictionary.values().as_string_opt::<i32>()?;
+    let key = dictionary.key(row)?;
+    values.is_valid(key).then(|| values.value(key))
 }
 
 #[cfg(test)]

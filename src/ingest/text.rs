@@ -12,6 +12,12 @@ use datafusion::arrow::error::ArrowError;
 
 use crate::period::civil_from_days;
 
+/// The type a Parquet text column that feeds a category is read as: a dictionary of its texts,
+/// so that each distinct text is checked once per chunk.
+pub fn text_dictionary() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
 /// The column as UTF-8 text, value for value as `arrow::compute::cast(array, Utf8)` gives it.
 pub fn to_text(array: &ArrayRef) -> Result<StringArray, ArrowError> {
     let written = match array.data_type() {

@@ -257,6 +257,18 @@ impl<'a> FileRules<'a> {
         })
     }
 
+    /// Header positions of the columns that feed a category: a Parquet text column among them
+    /// is read as a dictionary ([`text::text_dictionary`]), whose texts the columnar check
+    /// looks up once each.
+    pub fn category_positions(&self) -> Vec<usize> {
+        contract::COLUMNS
+            .iter()
+            .zip(&self.layout.contract)
+            .filter(|(column, _)| matches!(column.kind, Kind::Category(_)))
+            .filter_map(|(_, position)| *position)
+            .collect()
+    }
+
     /// The chunk as cells: decoded columns ([`Rows::Typed`]) are written as text
     /// ([`text::to_text`]), the form every rule reads, except those whose rule reads their
     /// values directly: a date, day count, fraction or flag column of a matching type that
@@ -273,8 +285,16 @@ impl<'a> FileRules<'a> {
         };
         let mut text = Vec::with_capacity(columns.len());
         let mut typed = Vec::with_capacity(columns.len());
+        let mut dictionaries = Vec::with_capacity(columns.len());
         for (position, array) in columns.into_iter().enumerate() {
             let kind = self.layout.typed.get(position).copied().flatten();
+            if array.data_type() == &text::text_dictionary() {
+                text.push(None);
+                typed.push(None);
+                dictionaries.push(Some(array.as_dictionary::<Int32Type>().clone()));
+                continue;
+            }
+            dictionaries.push(None);
             if self.read_typed && kind.is_some_and(|k| typed_type(k, array.data_type())) {
                 text.push(None);
                 typed.push(Some(array));
@@ -287,6 +307,7 @@ impl<'a> FileRules<'a> {
             first_line,
             columns: text,
             typed,
+            dictionaries,
             rows,
         })
     }

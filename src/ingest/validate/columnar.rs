@@ -23,7 +23,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::super::columns::{Builder, Value};
-use super::super::rows::{Row, Rows};
+use super::super::rows::{Row, Rows, dictionary_text};
 use super::{
     Cells, Checked, FileRules, Hits, day_count, decimal_cents, decimal_fraction, fingerprint,
     iso_day, typed_detect, typed_value, unit_fraction,
@@ -67,6 +67,8 @@ struct Chunk<'a> {
 enum Texts<'a> {
     /// A text column of an Arrow chunk.
     Arrow(&'a StringArray),
+    /// A column of an Arrow chunk read as a dictionary of texts.
+    Dictionary(&'a DictionaryArray<Int32Type>),
     /// Column `.1` of each row.
     Rows(&'a [Option<Row<'a>>], usize),
     /// Not in the input, or read as decoded.
@@ -77,6 +79,7 @@ impl Texts<'_> {
     fn get(&self, index: usize) -> Option<&str> {
         match self {
             Texts::Arrow(column) => (!column.is_null(index)).then(|| column.value(index)),
+            Texts::Dictionary(column) => dictionary_text(column, index),
             Texts::Rows(cells, position) => cells[index].as_ref()?.cell(*position),
             Texts::Missing => None,
         }
@@ -98,9 +101,17 @@ impl<'a> Chunk<'a> {
         };
         match self.rows.arrow_column(position) {
             Some((Some(text), _)) => Texts::Arrow(text),
-            Some((None, _)) => Texts::Missing,
+            Some((None, _)) => match self.rows.arrow_dictionary(position) {
+                Some(dictionary) => Texts::Dictionary(dictionary),
+                None => Texts::Missing,
+            },
             None => Texts::Rows(&self.cells, position),
         }
+    }
+
+    /// Column `position` as read, when it is a dictionary of texts.
+    fn dictionary(&self, position: Option<usize>) -> Option<&DictionaryArray<Int32Type>> {
+        self.rows.arrow_dictionary(position?)
     }
 
     /// The decoded column at `position` its rule reads, if any (then for every row).
@@ -190,8 +201,17 @@ impl FileRules<'_> {
                 }
                 None => {
                     let texts = chunk.texts(Some(*position));
+                    // A dictionary's texts are scanned once each, on first use.
+                    let dictionary = chunk.dictionary(Some(*position));
+                    let mut found = vec![None; dictionary.map_or(0, |d| d.values().len())];
                     for index in (0..ok.len()).filter(|i| ok[*i]) {
-                        if let Some(detector) = texts.get(index).and_then(identifiers::detect) {
+                        let hit = match dictionary.and_then(|d| d.key(index)) {
+                            Some(key) => *found[key].get_or_insert_with(|| {
+                                texts.get(index).and_then(identifiers::detect)
+                            }),
+                            None => texts.get(index).and_then(identifiers::detect),
+                        };
+                        if let Some(detector) = hit {
                             count(detector);
                         }
                     }
@@ -286,27 +306,43 @@ impl FileRules<'_> {
         }
         // Source text to key, for labels and open lists.
         let mut codes: HashMap<&str, Option<i32>> = HashMap::new();
-        for (index, ok) in ok.iter_mut().enumerate() {
-            if !*ok {
-                keys.append_null();
-                continue;
-            }
-            let key = match self.clean(texts.get(index)) {
-                None if column.required => None,
-                None => {
-                    keys.append_null();
-                    continue;
-                }
-                Some(text) if plain => allowed
+        // Row `index`'s key: `None` when empty, else the key of its text (`None`: not
+        // accepted).
+        let mut key_of = |index: usize| -> Option<Option<i32>> {
+            Some(match self.clean(texts.get(index))? {
+                text if plain => allowed
                     .iter()
                     .position(|known| *known == text)
                     .map(|at| at as i32),
-                Some(text) => *codes.entry(text).or_insert_with(|| {
+                text => *codes.entry(text).or_insert_with(|| {
                     let label = self.category(column.name, allowed, text).ok()?;
                     let key = values.len() as i32;
                     values.append_value(label);
                     Some(key)
                 }),
+            })
+        };
+        // A dictionary's texts are looked up once each, on first use, so in the same order as
+        // cell by cell.
+        let dictionary = chunk.dictionary(position);
+        let mut known: Vec<Option<Option<Option<i32>>>> =
+            vec![None; dictionary.map_or(0, |d| d.values().len())];
+        for (index, ok) in ok.iter_mut().enumerate() {
+            if !*ok {
+                keys.append_null();
+                continue;
+            }
+            let cell = match dictionary.and_then(|d| d.key(index)) {
+                Some(at) => *known[at].get_or_insert_with(|| key_of(index)),
+                None => key_of(index),
+            };
+            let key = match cell {
+                None if column.required => None,
+                None => {
+                    keys.append_null();
+                    continue;
+                }
+                Some(key) => key,
             };
             match key {
                 Some(key) => keys.append_value(key),
