@@ -5,6 +5,7 @@
 //! execution, so the same session can later be a cluster session.
 
 pub mod cluster;
+pub mod codes;
 pub mod functions;
 pub mod ratio;
 pub mod share;
@@ -143,6 +144,7 @@ impl Engine {
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         functions::register(&ctx);
         ctx.add_optimizer_rule(Arc::new(share::ShareFits::default()));
+        ctx.add_optimizer_rule(Arc::new(codes::GroupByCode::default()));
         Ok(Engine::with_context(ctx, partitions, options, None))
     }
 
