@@ -4,12 +4,14 @@
 //! Scalar functions here take and return DOUBLE; the planner coerces integer and decimal
 //! arguments. Definitions are in docs/functions.md.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Float64Array, Int32Array, StringArray,
     StringBuilder,
 };
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::{Date32Type, Decimal128Type, Int32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
@@ -147,7 +149,7 @@ fn ratio_moments_high(args: &[f64]) -> Option<f64> {
 }
 
 /// `year_month(date)`: `YYYY-MM`, as `to_char(date, '%Y-%m')` but written directly (it runs
-/// once per case when `cases` is built).
+/// once per case when `cases` is built), as dictionary-encoded text like the other categories.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct YearMonth {
     signature: Signature,
@@ -163,7 +165,10 @@ impl ScalarUDFImpl for YearMonth {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(DataType::Dictionary(
+            Box::new(DataType::Int32),
+            Box::new(DataType::Utf8),
+        ))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -171,28 +176,61 @@ impl ScalarUDFImpl for YearMonth {
         let Some(dates) = dates.as_any().downcast_ref::<Date32Array>() else {
             return exec_err!("year_month: the argument must be a DATE");
         };
-        let mut out = StringBuilder::with_capacity(dates.len(), dates.len() * 7);
+        // Each month of the batch is written once, in order of first sight; a row gets the
+        // key of its month (negative: NULL). Months near the first one are found by position.
+        const NEAR: i64 = 2048;
+        const UNSEEN: i32 = i32::MIN;
+        let mut near = vec![UNSEEN; NEAR as usize];
+        let mut far: HashMap<i64, i32> = HashMap::new();
+        let mut base = None;
+        let mut texts = StringBuilder::new();
+        let mut distinct = 0;
+        let mut keys = Vec::with_capacity(dates.len());
         for value in dates.iter() {
             let Some(days) = value else {
-                out.append_null();
+                keys.push(-1);
                 continue;
             };
             let (year, month, _) = civil_from_days(i64::from(days));
-            if (0..=9999).contains(&year) {
-                let mut text = [b'-'; 7];
-                two_digits(&mut text[0..2], (year / 100) as u32);
-                two_digits(&mut text[2..4], (year % 100) as u32);
-                two_digits(&mut text[5..7], month);
-                out.append_value(std::str::from_utf8(&text).expect("ASCII digits"));
-            } else {
-                // chrono's form of years past four digits (`+10000-01`).
-                match Date32Type::to_naive_date_opt(days) {
-                    Some(date) => out.append_value(date.format("%Y-%m").to_string()),
-                    None => out.append_null(),
-                }
+            let index = year * 12 + i64::from(month) - 1;
+            let first = *base.get_or_insert(index - NEAR / 2);
+            let slot = match usize::try_from(index - first) {
+                Ok(offset) if offset < near.len() => &mut near[offset],
+                _ => far.entry(index).or_insert(UNSEEN),
+            };
+            if *slot == UNSEEN {
+                *slot = match month_text(days, year, month) {
+                    Some(text) => {
+                        texts.append_value(text);
+                        distinct += 1;
+                        distinct - 1
+                    }
+                    None => -1,
+                };
             }
+            keys.push(*slot);
         }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        let nulls = keys
+            .iter()
+            .any(|&key| key < 0)
+            .then(|| NullBuffer::from_iter(keys.iter().map(|&key| key >= 0)));
+        let keys = Int32Array::new(keys.into_iter().map(|key| key.max(0)).collect(), nulls);
+        let months = DictionaryArray::<Int32Type>::try_new(keys, Arc::new(texts.finish()))?;
+        Ok(ColumnarValue::Array(Arc::new(months)))
+    }
+}
+
+/// `YYYY-MM` of a day (`year` and `month` its civil date), as chrono writes it.
+fn month_text(days: i32, year: i64, month: u32) -> Option<String> {
+    if (0..=9999).contains(&year) {
+        let mut text = [b'-'; 7];
+        two_digits(&mut text[0..2], (year / 100) as u32);
+        two_digits(&mut text[2..4], (year % 100) as u32);
+        two_digits(&mut text[5..7], month);
+        Some(String::from_utf8_lossy(&text).into_owned())
+    } else {
+        // chrono's form of years past four digits (`+10000-01`).
+        Date32Type::to_naive_date_opt(days).map(|date| date.format("%Y-%m").to_string())
     }
 }
 
