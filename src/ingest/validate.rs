@@ -799,8 +799,8 @@ fn decimal_fraction(raw: i128, scale: i8) -> Option<f64> {
 /// `negative_amount`, and more than 16 whole digits `bad_amount` (decided as text).
 fn decimal_cents(raw: i128, scale: i8) -> Option<i128> {
     let scale = u32::try_from(scale).ok().filter(|s| (1..=2).contains(s))?;
-    let whole = raw / 10i128.pow(scale);
-    (raw >= 0 && whole < 10i128.pow(16)).then(|| raw * 10i128.pow(2 - scale))
+    // Whole part below 10^16, without a 128-bit division: raw < 10^(16 + scale).
+    (raw >= 0 && raw < 10i128.pow(16 + scale)).then(|| raw * 10i128.pow(2 - scale))
 }
 
 /// The identifier scan of a decoded amount, as of its text: the text is written only when it
@@ -864,6 +864,37 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+
+    #[test]
+    fn decoded_decimals_are_read_as_their_text() {
+        for scale in [1i8, 2] {
+            let one = 10i128.pow(scale as u32);
+            for whole in [
+                0,
+                1,
+                10i128.pow(15),
+                10i128.pow(16) - 1,
+                10i128.pow(16),
+                10i128.pow(17),
+            ] {
+                for raw in [
+                    whole * one - 1,
+                    whole * one,
+                    whole * one + one - 1,
+                    -whole * one - 1,
+                ] {
+                    let mut text = Vec::new();
+                    text::decimal_text(raw, scale as u32, &mut text);
+                    let text = String::from_utf8(text).unwrap();
+                    assert_eq!(
+                        decimal_cents(raw, scale),
+                        parse::amount(&text).ok(),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn iso_days_are_the_years_1_to_9999() {
