@@ -24,11 +24,13 @@ use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result, exec_err};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
-    Aggregate, ColumnarValue, Expr, ExprSchemable, LogicalPlan, Projection, ScalarFunctionArgs,
-    ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    Aggregate, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+
+use super::share::keep_schema;
 
 /// Dictionaries whose codes are remembered (a table's batches usually share a few).
 const RECENT: usize = 8;
@@ -287,38 +289,23 @@ impl OptimizerRule for GroupByCode {
                 }
             })
             .collect();
-        let schema = Arc::clone(&aggregate.schema);
         let coded_aggregate = Aggregate::try_new(
             Arc::clone(&aggregate.input),
             group_expr,
             aggregate.aggr_expr.clone(),
         )?;
-        let columns = (0..schema.fields().len())
-            .map(|i| {
-                let (qualifier, field) = schema.qualified_field(i);
-                match types.get(i).filter(|t| coded(t)) {
-                    None => Expr::Column(Column::new(qualifier.cloned(), field.name())),
-                    Some(data_type) => {
-                        let decode = ScalarUDF::new_from_impl(GroupValue {
-                            codes: Arc::clone(&self.codes),
-                            data_type: data_type.clone(),
-                            signature: Signature::exact(
-                                vec![DataType::UInt32],
-                                Volatility::Immutable,
-                            ),
-                        });
-                        Expr::ScalarFunction(ScalarFunction::new_udf(
-                            Arc::new(decode),
-                            vec![Expr::Column(Column::new_unqualified(code_name(i)))],
-                        ))
-                        .alias_qualified(qualifier.cloned(), field.name())
-                    }
-                }
-            })
-            .collect();
-        let projection =
-            Projection::try_new(columns, Arc::new(LogicalPlan::Aggregate(coded_aggregate)))?;
-        Ok(Transformed::yes(LogicalPlan::Projection(projection)))
+        keep_schema(&aggregate.schema, coded_aggregate, |i| {
+            let data_type = types.get(i).filter(|t| coded(t))?;
+            let decode = ScalarUDF::new_from_impl(GroupValue {
+                codes: Arc::clone(&self.codes),
+                data_type: data_type.clone(),
+                signature: Signature::exact(vec![DataType::UInt32], Volatility::Immutable),
+            });
+            Some(Expr::ScalarFunction(ScalarFunction::new_udf(
+                Arc::new(decode),
+                vec![Expr::Column(Column::new_unqualified(code_name(i)))],
+            )))
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, BinaryArray, Float64Array};
 use datafusion::arrow::datatypes::FieldRef;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{Column, Result, exec_err};
+use datafusion::common::{Column, DFSchemaRef, Result, exec_err};
 use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction};
 use datafusion::logical_expr::{
     Aggregate, AggregateUDF, Expr, LogicalPlan, Projection, ScalarFunctionArgs,
@@ -196,34 +196,44 @@ impl OptimizerRule for ShareFits {
             );
             aggr_expr.push(Expr::AggregateFunction(call).alias(fit_name(fit)));
         }
-        let schema = Arc::clone(&aggregate.schema);
-        let grouped = schema.fields().len() - aggregate.aggr_expr.len();
+        let grouped = aggregate.schema.fields().len() - aggregate.aggr_expr.len();
         let shared = Aggregate::try_new(
             Arc::clone(&aggregate.input),
             aggregate.group_expr.clone(),
             aggr_expr,
         )?;
-        let columns = (0..schema.fields().len())
-            .map(|i| {
-                let (qualifier, field) = schema.qualified_field(i);
-                let column = || Expr::Column(Column::new(qualifier.cloned(), field.name()));
-                match i.checked_sub(grouped).and_then(|index| reads.get(&index)) {
-                    None => column(),
-                    Some((fit, m)) => {
-                        let mut args = vec![Expr::Column(Column::new_unqualified(fit_name(*fit)))];
-                        args.extend(m.rest.iter().cloned());
-                        Expr::ScalarFunction(ScalarFunction::new_udf(
-                            Arc::clone(&m.extractor),
-                            args,
-                        ))
-                        .alias_qualified(qualifier.cloned(), field.name())
-                    }
-                }
-            })
-            .collect();
-        let projection = Projection::try_new(columns, Arc::new(LogicalPlan::Aggregate(shared)))?;
-        Ok(Transformed::yes(LogicalPlan::Projection(projection)))
+        keep_schema(&aggregate.schema, shared, |i| {
+            let (fit, m) = reads.get(&i.checked_sub(grouped)?)?;
+            let mut args = vec![Expr::Column(Column::new_unqualified(fit_name(*fit)))];
+            args.extend(m.rest.iter().cloned());
+            Some(Expr::ScalarFunction(ScalarFunction::new_udf(
+                Arc::clone(&m.extractor),
+                args,
+            )))
+        })
     }
+}
+
+/// `rewritten` under a projection that gives the output `schema` of the aggregate it
+/// replaces: output `i` is `value(i)` when that is given, else the rewritten aggregate's column
+/// of the same name, each under its original qualifier and name. What the optimizer rules of
+/// this engine return, so that nothing above the aggregate sees the rewrite.
+pub(super) fn keep_schema(
+    schema: &DFSchemaRef,
+    rewritten: Aggregate,
+    value: impl Fn(usize) -> Option<Expr>,
+) -> Result<Transformed<LogicalPlan>> {
+    let columns = (0..schema.fields().len())
+        .map(|i| {
+            let (qualifier, field) = schema.qualified_field(i);
+            match value(i) {
+                None => Expr::Column(Column::new(qualifier.cloned(), field.name())),
+                Some(expr) => expr.alias_qualified(qualifier.cloned(), field.name()),
+            }
+        })
+        .collect();
+    let projection = Projection::try_new(columns, Arc::new(LogicalPlan::Aggregate(rewritten)))?;
+    Ok(Transformed::yes(LogicalPlan::Projection(projection)))
 }
 
 #[cfg(test)]
