@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Float64Array, Int32Array, StringArray,
-    StringBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, Date32Array, DictionaryArray, Float64Array, Int32Array,
+    StringArray, StringBuilder,
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
@@ -184,7 +184,6 @@ impl ScalarUDFImpl for YearMonth {
         let mut far: HashMap<i64, i32> = HashMap::new();
         let mut base = None;
         let mut texts = StringBuilder::new();
-        let mut distinct = 0;
         let mut keys = Vec::with_capacity(dates.len());
         for value in dates.iter() {
             let Some(days) = value else {
@@ -201,9 +200,9 @@ impl ScalarUDFImpl for YearMonth {
             if *slot == UNSEEN {
                 *slot = match month_text(days, year, month) {
                     Some(text) => {
+                        let key = texts.len() as i32;
                         texts.append_value(text);
-                        distinct += 1;
-                        distinct - 1
+                        key
                     }
                     None => -1,
                 };
