@@ -103,6 +103,11 @@ impl Default for EngineOptions {
 /// Input batches converted to `cases` at a time (16 × 65,536 rows).
 const CHUNK_BATCHES: usize = 16;
 
+/// When `cases` is larger than its memory budget: the table of its rows held in memory and
+/// the table of the rest, on disk; `cases` is then a view of the one followed by the other.
+const HELD_CASES: &str = "cases_in_memory";
+const SPILLED_CASES: &str = "cases_on_disk";
+
 /// The reporting window the `cases` table is built for.
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -171,8 +176,8 @@ impl Engine {
     }
 
     /// Registers validated rows as `cases_input`, then builds `cases` and `params` for a window.
-    /// `cases` stays in memory up to [`EngineOptions::table_memory`]; a larger table is written
-    /// to a local Parquet folder, which every report then scans.
+    /// `cases` stays in memory up to [`EngineOptions::table_memory`]; the rows of a larger
+    /// table beyond it are written to a local Parquet folder, which every report then scans.
     pub async fn register_cases(&self, rows: Accepted, window: &Window) -> anyhow::Result<u64> {
         if let Some(remote) = &self.remote {
             return remote.register_cases(&self.ctx, rows, window).await;
@@ -199,15 +204,24 @@ impl Engine {
             let output = derived.collect().await?;
             self.ctx.deregister_table("cases_input")?;
             rows += output.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-            for batch in &output {
-                footprint.add(batch);
-            }
-            held.extend(output);
-            if disk.is_none() && footprint.bytes() > self.table_memory {
+            // Chunks stay in memory while they fit the budget; from the first that does not,
+            // every chunk goes to disk, so the rows keep the input's order: memory, then disk.
+            if disk.is_none() {
+                let mut chunk = Footprint::default();
+                for batch in &output {
+                    chunk.add(batch);
+                }
+                if footprint.bytes() + chunk.bytes() <= self.table_memory {
+                    for batch in &output {
+                        footprint.add(batch);
+                    }
+                    held.extend(output);
+                    continue;
+                }
                 disk = Some(Spilled::new(self.spill_dir.as_deref())?);
             }
             if let Some(disk) = &mut disk {
-                disk.write(&self.ctx, std::mem::take(&mut held)).await?;
+                disk.write(&self.ctx, output).await?;
             }
         }
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
@@ -220,12 +234,27 @@ impl Engine {
                 self.ctx.register_table("cases", Arc::new(cases))?;
             }
             Some(mut disk) => {
+                let in_memory: usize = held.iter().map(RecordBatch::num_rows).sum();
                 tracing::info!(
                     rows,
+                    in_memory,
+                    mb = footprint.bytes() >> 20,
                     files = disk.files,
-                    "cases table larger than its memory budget; kept as local Parquet"
+                    "cases table larger than its memory budget; the rest kept as local Parquet"
                 );
-                disk.register(&self.ctx, derived_schema).await?;
+                if held.is_empty() {
+                    disk.register(&self.ctx, "cases", derived_schema).await?;
+                } else {
+                    // The rows that fit stay in memory; `cases` is them, then the files.
+                    let memory = MemTable::try_new(derived_schema.clone(), self.spread(held))?;
+                    self.ctx.register_table(HELD_CASES, Arc::new(memory))?;
+                    disk.register(&self.ctx, SPILLED_CASES, derived_schema)
+                        .await?;
+                    let union = format!(
+                        "CREATE VIEW cases AS SELECT * FROM {HELD_CASES} UNION ALL SELECT * FROM {SPILLED_CASES}"
+                    );
+                    self.ctx.sql(&union).await?.collect().await?;
+                }
                 // Scans of the files in batches as large as the in-memory table's.
                 let batch_rows = crate::ingest::columns::BATCH_ROWS;
                 let set = format!("SET datafusion.execution.batch_size = {batch_rows}");
@@ -402,10 +431,15 @@ impl Spilled {
         Ok(())
     }
 
-    /// Registers the folder as `cases`, read with the schema of the in-memory table.
-    async fn register(&mut self, ctx: &SessionContext, schema: SchemaRef) -> anyhow::Result<()> {
+    /// Registers the folder as table `name`, read with the schema of the in-memory table.
+    async fn register(
+        &mut self,
+        ctx: &SessionContext,
+        name: &str,
+        schema: SchemaRef,
+    ) -> anyhow::Result<()> {
         self.finish().await?;
-        register_parquet_folder(ctx, "cases", self.dir.path(), schema)
+        register_parquet_folder(ctx, name, self.dir.path(), schema)
     }
 }
 
@@ -593,9 +627,9 @@ mod tests {
         let parquet = std::fs::read_dir(&folders[0]).unwrap().count();
         assert_eq!(parquet, 3, "one file per chunk of two batches");
 
-        let (expected, got) = (reports(&memory).await, reports(&disk).await);
-        assert_eq!(expected.len(), got.len());
-        for ((name, expected), (_, got)) in expected.iter().zip(&got) {
+        let (expected_reports, got) = (reports(&memory).await, reports(&disk).await);
+        assert_eq!(expected_reports.len(), got.len());
+        for ((name, expected), (_, got)) in expected_reports.iter().zip(&got) {
             assert!(expected.num_rows() > 0, "{name}");
             assert_eq!(expected, got, "{name}");
         }
@@ -612,6 +646,71 @@ mod tests {
         assert_eq!(disk.inner_cells(&request).await.unwrap(), expected);
         drop(disk);
         assert_eq!(ours(), Vec::<PathBuf>::new());
+
+        // A budget that holds some chunks of `cases` but not all: the first ones stay in
+        // memory, the rest go to disk, and the reports and inner cells are the same again.
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::Int64Type;
+        let held = memory
+            .ctx
+            .table("cases")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut whole = Footprint::default();
+        for batch in &held {
+            whole.add(batch);
+        }
+        let mut splits = 0;
+        for tenth in 1..10 {
+            let split_options = EngineOptions {
+                table_memory: whole.bytes() * tenth / 10,
+                ..disk_options.clone()
+            };
+            let mut split = Engine::new(&split_options).unwrap();
+            split.chunk_batches = 2;
+            // Ingested rows read back from files, so that no chunk shares another's buffers.
+            let mut input = Accepted::new(ingested.batches.schema(), disk_options.ingest_budget());
+            for batch in &batches {
+                for start in (0..batch.num_rows()).step_by(2_500) {
+                    let length = 2_500.min(batch.num_rows() - start);
+                    input.push(batch.slice(start, length)).unwrap();
+                }
+            }
+            assert_eq!(split.register_cases(input, &window).await.unwrap(), rows);
+            if !split.ctx.table_exist(HELD_CASES).unwrap() {
+                continue;
+            }
+            let count = |table: &'static str| {
+                let ctx = split.ctx.clone();
+                async move {
+                    let sql = format!("SELECT count(*) FROM {table}");
+                    let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+                    let counts = batches[0].column(0).as_primitive::<Int64Type>();
+                    counts.value(0) as u64
+                }
+            };
+            let (in_memory, on_disk) = (count(HELD_CASES).await, count(SPILLED_CASES).await);
+            assert!(
+                in_memory > 0 && on_disk > 0,
+                "{tenth}: {in_memory} {on_disk}"
+            );
+            assert_eq!(in_memory + on_disk, rows);
+            let files = std::fs::read_dir(&ours()[0]).unwrap().count();
+            assert!((1..3).contains(&files), "{tenth}: {files} files");
+            let got = reports(&split).await;
+            for ((name, expected), (_, got)) in expected_reports.iter().zip(&got) {
+                assert_eq!(expected, got, "{tenth}: {name}");
+            }
+            assert_eq!(split.inner_cells(&request).await.unwrap(), expected);
+            drop(split);
+            assert_eq!(ours(), Vec::<PathBuf>::new());
+            splits += 1;
+            break;
+        }
+        assert_eq!(splits, 1, "no budget held only part of `cases`");
     }
 
     /// A random `cases` table for the inner cells: a dictionary column (its dictionary shared
