@@ -601,13 +601,19 @@ mod tests {
         };
         let mut disk = Engine::new(&disk_options).unwrap();
         disk.chunk_batches = 2;
-        let mut on_disk = Accepted::new(ingested.batches.schema(), disk_options.ingest_budget());
-        for batch in &batches {
-            for start in (0..batch.num_rows()).step_by(2_500) {
-                let length = 2_500.min(batch.num_rows() - start);
-                on_disk.push(batch.slice(start, length)).unwrap();
+        // The ingested rows in batches of 2,500, each written to a file of its own.
+        let sliced_to_disk = || {
+            let mut on_disk =
+                Accepted::new(ingested.batches.schema(), disk_options.ingest_budget());
+            for batch in &batches {
+                for start in (0..batch.num_rows()).step_by(2_500) {
+                    let length = 2_500.min(batch.num_rows() - start);
+                    on_disk.push(batch.slice(start, length)).unwrap();
+                }
             }
-        }
+            on_disk
+        };
+        let on_disk = sliced_to_disk();
         assert_eq!(on_disk.spilled(), 5);
         assert_eq!(disk.register_cases(on_disk, &window).await.unwrap(), rows);
         // DataFusion's own spill folder for sorts and aggregations sits beside ours.
@@ -651,16 +657,9 @@ mod tests {
         // memory, the rest go to disk, and the reports and inner cells are the same again.
         use datafusion::arrow::array::AsArray;
         use datafusion::arrow::datatypes::Int64Type;
-        let held = memory
-            .ctx
-            .table("cases")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        let held = memory.ctx.sql("SELECT * FROM cases").await.unwrap();
         let mut whole = Footprint::default();
-        for batch in &held {
+        for batch in &held.collect().await.unwrap() {
             whole.add(batch);
         }
         let mut splits = 0;
@@ -672,14 +671,13 @@ mod tests {
             let mut split = Engine::new(&split_options).unwrap();
             split.chunk_batches = 2;
             // Ingested rows read back from files, so that no chunk shares another's buffers.
-            let mut input = Accepted::new(ingested.batches.schema(), disk_options.ingest_budget());
-            for batch in &batches {
-                for start in (0..batch.num_rows()).step_by(2_500) {
-                    let length = 2_500.min(batch.num_rows() - start);
-                    input.push(batch.slice(start, length)).unwrap();
-                }
-            }
-            assert_eq!(split.register_cases(input, &window).await.unwrap(), rows);
+            assert_eq!(
+                split
+                    .register_cases(sliced_to_disk(), &window)
+                    .await
+                    .unwrap(),
+                rows
+            );
             if !split.ctx.table_exist(HELD_CASES).unwrap() {
                 continue;
             }
