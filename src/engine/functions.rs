@@ -291,37 +291,31 @@ impl ScalarUDFImpl for Buckets {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = args.args[0].to_array(args.number_rows)?;
-        // Raw values and the bounds at their scale (a DECIMAL(18, 2) amount is in cents).
-        let (raw, scale): (Vec<Option<i128>>, u32) = match values.data_type() {
-            DataType::Int32 => (
-                values
-                    .as_primitive::<Int32Type>()
-                    .iter()
-                    .map(|v| v.map(i128::from))
-                    .collect(),
-                0,
-            ),
-            DataType::Int64 => (
-                values
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .map(|v| v.map(i128::from))
-                    .collect(),
-                0,
-            ),
-            DataType::Decimal128(_, scale) if (0..=18).contains(scale) => (
-                values.as_primitive::<Decimal128Type>().iter().collect(),
-                *scale as u32,
-            ),
+        // A value's key is the number of bounds at or below it, the bounds taken at the
+        // value's scale (a DECIMAL(18, 2) amount is in cents); NULL stays NULL.
+        let at_scale = |scale: u32| -> Vec<i128> {
+            let unit = 10i128.pow(scale);
+            self.bounds.iter().map(|b| b * unit).collect()
+        };
+        let key = |bounds: &[i128], v: i128| bounds.partition_point(|b| *b <= v) as i32;
+        let keys: Int32Array = match values.data_type() {
+            DataType::Int32 => {
+                let bounds = at_scale(0);
+                let values = values.as_primitive::<Int32Type>();
+                values.unary(|v| key(&bounds, i128::from(v)))
+            }
+            DataType::Int64 => {
+                let bounds = at_scale(0);
+                let values = values.as_primitive::<Int64Type>();
+                values.unary(|v| key(&bounds, i128::from(v)))
+            }
+            DataType::Decimal128(_, scale) if (0..=18).contains(scale) => {
+                let bounds = at_scale(*scale as u32);
+                let values = values.as_primitive::<Decimal128Type>();
+                values.unary(|v| key(&bounds, v))
+            }
             other => return exec_err!("{}: takes an integer or DECIMAL, not {other}", self.name),
         };
-        let unit = 10i128.pow(scale);
-        let keys: Int32Array = raw
-            .iter()
-            .map(|value| {
-                value.map(|v| self.bounds.iter().take_while(|b| v >= *b * unit).count() as i32)
-            })
-            .collect();
         let labels: ArrayRef = Arc::new(StringArray::from(self.labels.to_vec()));
         let buckets = DictionaryArray::<Int32Type>::try_new(keys, labels)?;
         Ok(ColumnarValue::Array(Arc::new(buckets)))
