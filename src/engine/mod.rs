@@ -218,11 +218,12 @@ impl Engine {
                     held.extend(output);
                     continue;
                 }
-                disk = Some(Spilled::new(self.spill_dir.as_deref())?);
             }
-            if let Some(disk) = &mut disk {
-                disk.write(&self.ctx, output).await?;
-            }
+            let spilled = match disk.as_mut() {
+                Some(spilled) => spilled,
+                None => disk.insert(Spilled::new(self.spill_dir.as_deref())?),
+            };
+            spilled.write(&self.ctx, output).await?;
         }
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
         match disk {
