@@ -24,7 +24,7 @@ def run(binary, path, memory_limit, work):
         command += ["--memory-limit", memory_limit]
     seconds, peak, log = timed_logged(command)
     steps = dict(re.findall(r'step="([^"]+)" seconds="([0-9.]+)"', log))
-    spilled = "kept as local Parquet" in log
+    spilled = "larger than its memory budget" in log
     shutil.rmtree(out, ignore_errors=True)
     return seconds, peak, steps, spilled
 

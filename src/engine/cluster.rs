@@ -136,7 +136,7 @@ mod remote {
 
 #[cfg(feature = "distributed")]
 mod remote {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -150,6 +150,10 @@ mod remote {
     use datafusion::common::config::ConfigOptions;
     use datafusion::common::tree_node::Transformed;
     use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+    use datafusion::datasource::file_format::parquet::ParquetFormat;
+    use datafusion::datasource::listing::{
+        ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+    };
     use datafusion::execution::SessionStateBuilder;
     use datafusion::functions_table::generate_series::GenerateSeriesTable;
     use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableScan};
@@ -157,10 +161,34 @@ mod remote {
     use datafusion::prelude::{Expr, SessionConfig, SessionContext, cast, ident, lit};
 
     use super::ClusterOptions;
-    use crate::engine::{
-        Engine, EngineOptions, Window, folder_url, functions, params_sql, register_parquet_folder,
-    };
+    use crate::engine::{Engine, EngineOptions, Window, functions, params_sql};
     use crate::ingest::store::Accepted;
+
+    /// The folder as a listing path (a trailing slash marks a folder).
+    fn folder_url(dir: &Path) -> String {
+        let mut path = dir.display().to_string();
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        path
+    }
+
+    /// Registers the Parquet files of a folder as table `name`, read with `schema` (the schema of
+    /// the table they were written from, so that types come back as they were).
+    fn register_parquet_folder(
+        ctx: &SessionContext,
+        name: &str,
+        dir: &Path,
+        schema: SchemaRef,
+    ) -> anyhow::Result<()> {
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new(ListingTableUrl::parse(folder_url(dir))?)
+            .with_listing_options(options)
+            .with_schema(schema);
+        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+        Ok(())
+    }
 
     /// How long reaching the scheduler may take before the run fails.
     const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

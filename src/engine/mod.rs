@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod codes;
 pub mod functions;
+mod mapped;
 pub mod ratio;
 pub mod share;
 pub mod survival;
@@ -16,16 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::Column;
-use datafusion::common::config::{ParquetColumnOptions, TableParquetOptions};
-use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -177,7 +173,7 @@ impl Engine {
 
     /// Registers validated rows as `cases_input`, then builds `cases` and `params` for a window.
     /// `cases` stays in memory up to [`EngineOptions::table_memory`]; the rows of a larger
-    /// table beyond it are written to a local Parquet folder, which every report then scans.
+    /// table beyond it are written to local Arrow files, which every report then reads in place.
     pub async fn register_cases(&self, rows: Accepted, window: &Window) -> anyhow::Result<u64> {
         if let Some(remote) = &self.remote {
             return remote.register_cases(&self.ctx, rows, window).await;
@@ -223,7 +219,7 @@ impl Engine {
                 Some(spilled) => spilled,
                 None => disk.insert(Spilled::new(self.spill_dir.as_deref())?),
             };
-            spilled.write(&self.ctx, output).await?;
+            spilled.write(output).await?;
         }
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
         match disk {
@@ -240,26 +236,23 @@ impl Engine {
                     rows,
                     in_memory,
                     mb = footprint.bytes() >> 20,
-                    files = disk.files,
-                    "cases table larger than its memory budget; the rest kept as local Parquet"
+                    files = disk.files.len(),
+                    "cases table larger than its memory budget; the rest kept in local Arrow files"
                 );
                 if held.is_empty() {
-                    disk.register(&self.ctx, "cases", derived_schema).await?;
+                    disk.register(&self.ctx, "cases", derived_schema, self.partitions)
+                        .await?;
                 } else {
                     // The rows that fit stay in memory; `cases` is them, then the files.
                     let memory = MemTable::try_new(derived_schema.clone(), self.spread(held))?;
                     self.ctx.register_table(HELD_CASES, Arc::new(memory))?;
-                    disk.register(&self.ctx, SPILLED_CASES, derived_schema)
+                    disk.register(&self.ctx, SPILLED_CASES, derived_schema, self.partitions)
                         .await?;
                     let union = format!(
                         "CREATE VIEW cases AS SELECT * FROM {HELD_CASES} UNION ALL SELECT * FROM {SPILLED_CASES}"
                     );
                     self.ctx.sql(&union).await?.collect().await?;
                 }
-                // Scans of the files in batches as large as the in-memory table's.
-                let batch_rows = crate::ingest::columns::BATCH_ROWS;
-                let set = format!("SET datafusion.execution.batch_size = {batch_rows}");
-                self.ctx.sql(&set).await?.collect().await?;
                 *self
                     .cases_dir
                     .lock()
@@ -364,67 +357,55 @@ impl Engine {
     }
 }
 
-/// A `cases` table written to a private local folder, one Parquet file per converted chunk.
-/// Each file is written while the next chunk is converted (one write in flight at most).
+/// The rows of a `cases` table beyond its budget, written to a private local folder as Arrow
+/// IPC files, one per batch ([`mapped`]). A chunk's files are written while the next chunk is
+/// converted (one chunk in flight at most).
 struct Spilled {
     dir: TempDir,
-    files: usize,
-    writing: Option<tokio::task::JoinHandle<datafusion::common::Result<()>>>,
+    /// The files written or being written, with their row counts.
+    files: Vec<(PathBuf, usize)>,
+    writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Spilled {
     fn new(parent: Option<&Path>) -> anyhow::Result<Spilled> {
         Ok(Spilled {
             dir: store::spill_dir(parent)?,
-            files: 0,
+            files: Vec::new(),
             writing: None,
         })
     }
 
-    /// Starts writing `batches` to the next file, once the previous file is written.
-    async fn write(
-        &mut self,
-        ctx: &SessionContext,
-        batches: Vec<RecordBatch>,
-    ) -> anyhow::Result<()> {
-        if batches.is_empty() {
-            return Ok(());
-        }
+    /// Starts writing `batches`, once the previous chunk is written: consecutive batches
+    /// are joined into files of about [`BATCH_ROWS`](crate::ingest::columns::BATCH_ROWS)
+    /// rows, so that a scan maps a few large files rather than many small ones.
+    async fn write(&mut self, batches: Vec<RecordBatch>) -> anyhow::Result<()> {
         self.finish().await?;
-        let path = self.dir.path().join(format!("{:06}.parquet", self.files));
-        let path = path
-            .to_str()
-            .ok_or_else(|| anyhow::anyhow!("spill folder is not UTF-8"))?
-            .to_string();
-        // A scratch copy read back many times: fast to write and to decode rather than small.
-        // Dictionaries only for the dictionary-encoded categories, which are read back as
-        // such; for dates, amounts, counts and the unique case ids one would only cost time.
-        let mut options = TableParquetOptions::default();
-        options.global.compression = Some("lz4_raw".into());
-        options.global.statistics_enabled = Some("none".into());
-        options.global.dictionary_enabled = Some(false);
-        for field in batches[0].schema().fields() {
-            if let DataType::Dictionary(_, _) = field.data_type() {
-                let dictionary = ParquetColumnOptions {
-                    dictionary_enabled: Some(true),
-                    ..Default::default()
-                };
-                options
-                    .column_specific_options
-                    .insert(field.name().clone(), dictionary);
+        let mut work: Vec<(PathBuf, Vec<RecordBatch>)> = Vec::new();
+        let mut rows = 0;
+        for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
+            if work.is_empty() || rows >= crate::ingest::columns::BATCH_ROWS {
+                let name = format!("{:06}.arrow", self.files.len() + work.len());
+                work.push((self.dir.path().join(name), Vec::new()));
+                rows = 0;
             }
+            rows += batch.num_rows();
+            work.last_mut().expect("a file").1.push(batch);
         }
-        let frame = ctx.read_batches(batches)?;
-        self.writing = Some(tokio::spawn(async move {
-            let single = DataFrameWriteOptions::new().with_single_file_output(true);
-            frame.write_parquet(&path, single, Some(options)).await?;
-            Ok(())
+        for (path, group) in &work {
+            let rows = group.iter().map(RecordBatch::num_rows).sum();
+            self.files.push((path.clone(), rows));
+        }
+        self.writing = Some(tokio::task::spawn_blocking(move || {
+            work.iter().try_for_each(|(path, group)| {
+                let batch = concat_batches(&group[0].schema(), group)?;
+                mapped::write(path, &batch)
+            })
         }));
-        self.files += 1;
         Ok(())
     }
 
-    /// Waits for the file being written.
+    /// Waits for the chunk being written.
     async fn finish(&mut self) -> anyhow::Result<()> {
         if let Some(writing) = self.writing.take() {
             writing.await??;
@@ -432,42 +413,19 @@ impl Spilled {
         Ok(())
     }
 
-    /// Registers the folder as table `name`, read with the schema of the in-memory table.
+    /// Registers the files as table `name`, with the schema of the in-memory table.
     async fn register(
         &mut self,
         ctx: &SessionContext,
         name: &str,
         schema: SchemaRef,
+        partitions: usize,
     ) -> anyhow::Result<()> {
         self.finish().await?;
-        register_parquet_folder(ctx, name, self.dir.path(), schema)
+        let files = mapped::MappedFiles::new(schema, self.files.clone(), partitions);
+        ctx.register_table(name, Arc::new(files))?;
+        Ok(())
     }
-}
-
-/// The folder as a listing path (a trailing slash marks a folder).
-fn folder_url(dir: &Path) -> String {
-    let mut path = dir.display().to_string();
-    if !path.ends_with('/') {
-        path.push('/');
-    }
-    path
-}
-
-/// Registers the Parquet files of a folder as table `name`, read with `schema` (the schema of
-/// the table they were written from, so that types come back as they were).
-fn register_parquet_folder(
-    ctx: &SessionContext,
-    name: &str,
-    dir: &Path,
-    schema: SchemaRef,
-) -> anyhow::Result<()> {
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new(ListingTableUrl::parse(folder_url(dir))?)
-        .with_listing_options(options)
-        .with_schema(schema);
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-    Ok(())
 }
 
 fn date_literal(date: NaiveDate) -> String {
@@ -537,6 +495,7 @@ fn cases_sql(schema: &SchemaRef, window: &Window) -> String {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::datatypes::DataType;
     use indicatif::ProgressBar;
 
     use super::*;
@@ -631,8 +590,8 @@ mod tests {
             1,
             "the ingest folder is gone, the cases one is left"
         );
-        let parquet = std::fs::read_dir(&folders[0]).unwrap().count();
-        assert_eq!(parquet, 3, "one file per chunk of two batches");
+        let files = std::fs::read_dir(&folders[0]).unwrap().count();
+        assert_eq!(files, 3, "one file per chunk of two small batches");
 
         let (expected_reports, got) = (reports(&memory).await, reports(&disk).await);
         assert_eq!(expected_reports.len(), got.len());
@@ -641,7 +600,7 @@ mod tests {
             assert_eq!(expected, got, "{name}");
         }
 
-        // The inner cells of the whole suite: grouped here from memory and from the Parquet
+        // The inner cells of the whole suite: grouped here from memory and from the mapped
         // files, and by the engine's SQL, alike.
         let cases = memory.ctx.table("cases").await.unwrap();
         let suite = crate::queries::load(&[], true).unwrap();

@@ -1,0 +1,442 @@
+//! The rows of a `cases` table beyond its memory budget, kept as Arrow IPC files (one batch
+//! per file) in a private folder, and a table that scans them in place: each file is mapped
+//! into memory and the columns a query asks for are read from the mapping, with no decoding
+//! and no copy. Only the pages of those columns are touched, and a file is unmapped as soon as
+//! the last array reading it is dropped, so the resident memory of a scan is that of the
+//! batches in flight; the rest stays in the page cache, or on disk when memory is short.
+
+use std::fmt;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::ipc::convert::fb_to_schema;
+use datafusion::arrow::ipc::reader::{FileDecoder, read_footer_length};
+use datafusion::arrow::ipc::root_as_footer;
+use datafusion::arrow::ipc::writer::FileWriter;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::stats::Precision;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{
+    DataFusionError, Result, Statistics, internal_datafusion_err, internal_err,
+};
+use datafusion::datasource::TableType;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::coop::make_cooperative;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType, SchedulingType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, StatisticsArgs,
+};
+use datafusion::prelude::Expr;
+use memmap2::Mmap;
+
+/// Writes `batch` as an Arrow IPC file at `path`. The writer aligns every buffer to 64 bytes
+/// from the start of the file, so the mapped file is read without realigning anything.
+pub fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let file = File::create(path)
+        .map_err(|e| anyhow::anyhow!("cannot write spilled cases to `{}`: {e}", path.display()))?;
+    let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())?;
+    writer.write(batch)?;
+    writer.finish()?;
+    writer
+        .into_inner()?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
+    Ok(())
+}
+
+/// Reads the columns `projection` of the one batch of the file at `path`, as `schema` (the
+/// table's schema projected the same way), from a mapping of the file.
+fn read(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Result<RecordBatch> {
+    decode(path, schema, projection)
+        .with_context(|| format!("cannot read spilled cases `{}`", path.display()))
+}
+
+fn decode(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Result<RecordBatch> {
+    let file = File::open(path)?;
+    // SAFETY: the file is one this process wrote, whole, in a folder only this process uses
+    // (created private, removed with the engine); nothing writes or truncates it once written.
+    let map = unsafe { Mmap::map(&file) }?;
+    let buffer = Buffer::from(bytes::Bytes::from_owner(map));
+    let broken = || anyhow::anyhow!("not an Arrow file");
+    let trailer = buffer.len().checked_sub(10).ok_or_else(broken)?;
+    let footer_length = read_footer_length(buffer[trailer..].try_into()?)?;
+    let footer_start = trailer.checked_sub(footer_length).ok_or_else(broken)?;
+    let footer = root_as_footer(&buffer[footer_start..trailer]).map_err(|_| broken())?;
+    let file_schema = fb_to_schema(footer.schema().ok_or_else(broken)?);
+    let mut decoder = FileDecoder::new(Arc::new(file_schema), footer.version())
+        .with_projection(projection.to_vec());
+    let block_bytes = |offset: i64, meta: i32, body: i64| {
+        buffer.slice_with_length(offset as usize, meta as usize + body as usize)
+    };
+    for block in footer.dictionaries().into_iter().flatten() {
+        let bytes = block_bytes(block.offset(), block.metaDataLength(), block.bodyLength());
+        decoder.read_dictionary(block, &bytes)?;
+    }
+    let block = footer
+        .recordBatches()
+        .and_then(|blocks| blocks.iter().next())
+        .ok_or_else(broken)?;
+    let bytes = block_bytes(block.offset(), block.metaDataLength(), block.bodyLength());
+    let batch = decoder
+        .read_record_batch(block, &bytes)?
+        .ok_or_else(broken)?;
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        batch.columns().to_vec(),
+        &options,
+    )?)
+}
+
+/// A table of IPC files written by [`write`], each with its row count, all with schema
+/// `schema`, scanned as `partitions` partitions (file `i` in partition `i % partitions`, as
+/// the in-memory table spreads its batches). Its exact row count is known to the planner,
+/// which therefore joins the one-row `params` to it rather than the other way round.
+pub struct MappedFiles {
+    schema: SchemaRef,
+    files: Vec<(PathBuf, usize)>,
+    partitions: usize,
+}
+
+impl MappedFiles {
+    pub fn new(schema: SchemaRef, files: Vec<(PathBuf, usize)>, partitions: usize) -> MappedFiles {
+        MappedFiles {
+            schema,
+            files,
+            partitions: partitions.max(1),
+        }
+    }
+}
+
+impl fmt::Debug for MappedFiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedFiles")
+            .field("files", &self.files.len())
+            .field("partitions", &self.partitions)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TableProvider for MappedFiles {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let projection: Arc<[usize]> = match projection {
+            Some(columns) => columns.as_slice().into(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let partitions: Vec<Vec<(PathBuf, usize)>> = (0..self.partitions)
+            .map(|partition| {
+                self.files
+                    .iter()
+                    .skip(partition)
+                    .step_by(self.partitions)
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(partitions.len()),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        )
+        .with_scheduling_type(SchedulingType::Cooperative);
+        Ok(Arc::new(MappedExec {
+            schema,
+            projection,
+            partitions,
+            properties: Arc::new(properties),
+        }))
+    }
+}
+
+/// The scan of a [`MappedFiles`] table: each partition reads its files in order.
+#[derive(Debug)]
+struct MappedExec {
+    schema: SchemaRef,
+    projection: Arc<[usize]>,
+    partitions: Vec<Vec<(PathBuf, usize)>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl DisplayAs for MappedExec {
+    fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files: usize = self.partitions.iter().map(Vec::len).sum();
+        write!(
+            f,
+            "MappedFilesExec: files={files}, projection={:?}",
+            &*self.projection
+        )
+    }
+}
+
+impl ExecutionPlan for MappedExec {
+    fn name(&self) -> &str {
+        "MappedFilesExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        Vec::new()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            internal_err!("MappedFilesExec has no children")
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _ctx: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let files = self
+            .partitions
+            .get(partition)
+            .ok_or_else(|| internal_datafusion_err!("no partition {partition}"))?
+            .clone();
+        let schema = self.schema.clone();
+        let projection = self.projection.clone();
+        let batches = files.into_iter().map(move |(path, _)| {
+            read(&path, &schema, &projection).map_err(|e| DataFusionError::External(e.into()))
+        });
+        let stream =
+            RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::iter(batches));
+        Ok(make_cooperative(Box::pin(stream)))
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        let files: Vec<&(PathBuf, usize)> = match args.partition() {
+            Some(partition) => self
+                .partitions
+                .get(partition)
+                .into_iter()
+                .flatten()
+                .collect(),
+            None => self.partitions.iter().flatten().collect(),
+        };
+        let rows = files.iter().map(|(_, rows)| rows).sum();
+        let statistics =
+            Statistics::new_unknown(&self.schema).with_num_rows(Precision::Exact(rows));
+        Ok(Arc::new(statistics))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{
+        ArrayRef, Decimal128Array, DictionaryArray, Int64Array, StringArray,
+    };
+    use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    fn batch(start: i64, rows: usize) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, true),
+            Field::new("amount", DataType::Decimal128(18, 2), true),
+            Field::new(
+                "region",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                true,
+            ),
+        ]));
+        let n: Int64Array = (start..start + rows as i64)
+            .map(|i| (i % 7 != 0).then_some(i))
+            .collect();
+        let ids: StringArray = (0..rows).map(|i| Some(format!("C-{start}-{i}"))).collect();
+        let amounts = Decimal128Array::from_iter((0..rows).map(|i| Some(i as i128 * 101)))
+            .with_precision_and_scale(18, 2)
+            .unwrap();
+        let regions: DictionaryArray<Int32Type> = (0..rows)
+            .map(|i| ["north", "south", "east"][(i + start as usize) % 3])
+            .collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(ids),
+            Arc::new(n),
+            Arc::new(amounts),
+            Arc::new(regions),
+        ];
+        RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    #[test]
+    fn a_file_reads_back_the_batch_written_and_any_projection_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.arrow");
+        let written = batch(3, 1000);
+        write(&path, &written).unwrap();
+        let all: Vec<usize> = (0..4).collect();
+        assert_eq!(read(&path, &written.schema(), &all).unwrap(), written);
+        let projected = read(
+            &path,
+            &Arc::new(written.schema().project(&[3, 1]).unwrap()),
+            &[3, 1],
+        );
+        assert_eq!(projected.unwrap(), written.project(&[3, 1]).unwrap());
+        let none = read(
+            &path,
+            &Arc::new(written.schema().project(&[]).unwrap()),
+            &[],
+        )
+        .unwrap();
+        assert_eq!((none.num_columns(), none.num_rows()), (0, 1000));
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.arrow");
+        let written = batch(0, 10);
+        write(&path, &written).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let error = read(&path, &written.schema(), &[0])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("0.arrow"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn queries_over_the_files_see_every_row_of_every_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let batches: Vec<RecordBatch> = (0..5).map(|i| batch(i * 100, 100 + i as usize)).collect();
+        let mut files = Vec::new();
+        for (i, b) in batches.iter().enumerate() {
+            let path = dir.path().join(format!("{i}.arrow"));
+            write(&path, b).unwrap();
+            files.push((path, b.num_rows()));
+        }
+        let ctx = SessionContext::new();
+        let schema = batches[0].schema();
+        ctx.register_table(
+            "mapped",
+            Arc::new(MappedFiles::new(schema.clone(), files, 2)),
+        )
+        .unwrap();
+        ctx.register_batch(
+            "memory",
+            datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap(),
+        )
+        .unwrap();
+        let sql = |table: &str| {
+            format!(
+                "SELECT region, count(*) AS cases, count(n) AS n, sum(n) AS total, sum(amount) AS amount, \
+                 max(id) AS last FROM {table} GROUP BY region ORDER BY region"
+            )
+        };
+        let mapped = ctx
+            .sql(&sql("mapped"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let memory = ctx
+            .sql(&sql("memory"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(mapped, memory);
+        let count = ctx
+            .sql("SELECT count(*) FROM mapped")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let total = count[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(total, 510);
+    }
+
+    #[tokio::test]
+    async fn a_one_row_table_is_joined_to_the_files_not_the_files_to_it() {
+        use datafusion::execution::memory_pool::FairSpillPool;
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+        use datafusion::prelude::SessionConfig;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        let mut expected = 0i64;
+        for i in 0..4 {
+            let path = dir.path().join(format!("{i}.arrow"));
+            let b = batch(i * 50_000, 50_000);
+            let n = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+            expected += n.iter().flatten().sum::<i64>();
+            write(&path, &b).unwrap();
+            files.push((path, b.num_rows()));
+        }
+        // A pool far smaller than the files: holding them as a join's build side fails.
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(256 << 10)))
+            .build_arc()
+            .unwrap();
+        let config = SessionConfig::new().with_target_partitions(2);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let schema = batch(0, 1).schema();
+        ctx.register_table("mapped", Arc::new(MappedFiles::new(schema, files, 2)))
+            .unwrap();
+        let sql = "SELECT sum(n * x) FROM mapped CROSS JOIN (VALUES (CAST(1 AS BIGINT))) v(x)";
+        let result = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let total = result[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(total, expected);
+    }
+}
