@@ -41,9 +41,12 @@ use memmap2::Mmap;
 /// Writes `batch` as an Arrow IPC file at `path`. The writer aligns every buffer to 64 bytes
 /// from the start of the file, so the mapped file is read without realigning anything.
 pub fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    let file = File::create(path)
-        .map_err(|e| anyhow::anyhow!("cannot write spilled cases to `{}`: {e}", path.display()))?;
-    let mut writer = FileWriter::try_new(BufWriter::new(file), &batch.schema())?;
+    encode(path, batch)
+        .with_context(|| format!("cannot write spilled cases to `{}`", path.display()))
+}
+
+fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let mut writer = FileWriter::try_new(BufWriter::new(File::create(path)?), &batch.schema())?;
     writer.write(batch)?;
     writer.finish()?;
     writer
@@ -327,6 +330,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!((none.num_columns(), none.num_rows()), (0, 1000));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone").join("0.arrow");
+        let error = write(&path, &batch(0, 10)).unwrap_err().to_string();
+        assert!(error.contains("gone/0.arrow"), "{error}");
     }
 
     #[test]
