@@ -101,30 +101,30 @@ fn decode(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Resu
 }
 
 /// A table of IPC files written by [`write`], each with its row count, all with schema
-/// `schema`, scanned as `partitions` partitions (file `i` in partition `i % partitions`, as
-/// the in-memory table spreads its batches). Its exact row count is known to the planner,
-/// which therefore joins the one-row `params` to it rather than the other way round.
+/// `schema`, scanned as `partitions` partitions, spread as the in-memory table spreads its
+/// batches. Its exact row count is known to the planner, which therefore joins the one-row
+/// `params` to it rather than the other way round.
 pub struct MappedFiles {
     schema: SchemaRef,
-    files: Vec<(PathBuf, usize)>,
-    partitions: usize,
+    /// The files of each partition, in order.
+    partitions: Vec<Vec<(PathBuf, usize)>>,
 }
 
 impl MappedFiles {
     pub fn new(schema: SchemaRef, files: Vec<(PathBuf, usize)>, partitions: usize) -> MappedFiles {
         MappedFiles {
             schema,
-            files,
-            partitions: partitions.max(1),
+            partitions: super::spread(files, partitions),
         }
     }
 }
 
 impl fmt::Debug for MappedFiles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files: usize = self.partitions.iter().map(Vec::len).sum();
         f.debug_struct("MappedFiles")
-            .field("files", &self.files.len())
-            .field("partitions", &self.partitions)
+            .field("files", &files)
+            .field("partitions", &self.partitions.len())
             .finish()
     }
 }
@@ -151,16 +151,7 @@ impl TableProvider for MappedFiles {
             None => (0..self.schema.fields().len()).collect(),
         };
         let schema = Arc::new(self.schema.project(&projection)?);
-        let partitions: Vec<Vec<(PathBuf, usize)>> = (0..self.partitions)
-            .map(|partition| {
-                self.files
-                    .iter()
-                    .skip(partition)
-                    .step_by(self.partitions)
-                    .cloned()
-                    .collect()
-            })
-            .collect();
+        let partitions = self.partitions.clone();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions.len()),
@@ -253,16 +244,14 @@ impl ExecutionPlan for MappedExec {
         _input_stats: &[Arc<Statistics>],
         args: &StatisticsArgs,
     ) -> Result<Arc<Statistics>> {
-        let files: Vec<&(PathBuf, usize)> = match args.partition() {
+        let rows = |files: &[(PathBuf, usize)]| files.iter().map(|(_, rows)| rows).sum();
+        let rows = match args.partition() {
             Some(partition) => self
                 .partitions
                 .get(partition)
-                .into_iter()
-                .flatten()
-                .collect(),
-            None => self.partitions.iter().flatten().collect(),
+                .map_or(0, |files| rows(files)),
+            None => self.partitions.iter().map(|files| rows(files)).sum(),
         };
-        let rows = files.iter().map(|(_, rows)| rows).sum();
         let statistics =
             Statistics::new_unknown(&self.schema).with_num_rows(Precision::Exact(rows));
         Ok(Arc::new(statistics))
@@ -307,6 +296,30 @@ mod tests {
             Arc::new(regions),
         ];
         RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    /// Writes each batch to a file of its own in `dir`; the files with their row counts.
+    fn write_all(dir: &Path, batches: &[RecordBatch]) -> Vec<(PathBuf, usize)> {
+        batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let path = dir.join(format!("{i}.arrow"));
+                write(&path, b).unwrap();
+                (path, b.num_rows())
+            })
+            .collect()
+    }
+
+    async fn query(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
+        ctx.sql(sql).await.unwrap().collect().await.unwrap()
+    }
+
+    /// The one BIGINT a query returns.
+    async fn query_i64(ctx: &SessionContext, sql: &str) -> i64 {
+        let batches = query(ctx, sql).await;
+        let column = batches[0].column(0).as_any().downcast_ref::<Int64Array>();
+        column.unwrap().value(0)
     }
 
     #[test]
@@ -358,12 +371,7 @@ mod tests {
     async fn queries_over_the_files_see_every_row_of_every_partition() {
         let dir = tempfile::tempdir().unwrap();
         let batches: Vec<RecordBatch> = (0..5).map(|i| batch(i * 100, 100 + i as usize)).collect();
-        let mut files = Vec::new();
-        for (i, b) in batches.iter().enumerate() {
-            let path = dir.path().join(format!("{i}.arrow"));
-            write(&path, b).unwrap();
-            files.push((path, b.num_rows()));
-        }
+        let files = write_all(dir.path(), &batches);
         let ctx = SessionContext::new();
         let schema = batches[0].schema();
         ctx.register_table(
@@ -382,35 +390,12 @@ mod tests {
                  max(id) AS last FROM {table} GROUP BY region ORDER BY region"
             )
         };
-        let mapped = ctx
-            .sql(&sql("mapped"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let memory = ctx
-            .sql(&sql("memory"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        let (mapped, memory) = (
+            query(&ctx, &sql("mapped")).await,
+            query(&ctx, &sql("memory")).await,
+        );
         assert_eq!(mapped, memory);
-        let count = ctx
-            .sql("SELECT count(*) FROM mapped")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let total = count[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .value(0);
-        assert_eq!(total, 510);
+        assert_eq!(query_i64(&ctx, "SELECT count(*) FROM mapped").await, 510);
     }
 
     #[tokio::test]
@@ -420,16 +405,13 @@ mod tests {
         use datafusion::prelude::SessionConfig;
 
         let dir = tempfile::tempdir().unwrap();
-        let mut files = Vec::new();
-        let mut expected = 0i64;
-        for i in 0..4 {
-            let path = dir.path().join(format!("{i}.arrow"));
-            let b = batch(i * 50_000, 50_000);
-            let n = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
-            expected += n.iter().flatten().sum::<i64>();
-            write(&path, &b).unwrap();
-            files.push((path, b.num_rows()));
-        }
+        let batches: Vec<RecordBatch> = (0..4).map(|i| batch(i * 50_000, 50_000)).collect();
+        let expected: i64 = batches
+            .iter()
+            .flat_map(|b| b.column(1).as_any().downcast_ref::<Int64Array>().unwrap())
+            .flatten()
+            .sum();
+        let files = write_all(dir.path(), &batches);
         // A pool far smaller than the files: holding them as a join's build side fails.
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(256 << 10)))
@@ -437,17 +419,10 @@ mod tests {
             .unwrap();
         let config = SessionConfig::new().with_target_partitions(2);
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        let schema = batch(0, 1).schema();
+        let schema = batches[0].schema();
         ctx.register_table("mapped", Arc::new(MappedFiles::new(schema, files, 2)))
             .unwrap();
         let sql = "SELECT sum(n * x) FROM mapped CROSS JOIN (VALUES (CAST(1 AS BIGINT))) v(x)";
-        let result = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-        let total = result[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .value(0);
-        assert_eq!(total, expected);
+        assert_eq!(query_i64(&ctx, sql).await, expected);
     }
 }

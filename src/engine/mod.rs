@@ -264,11 +264,7 @@ impl Engine {
     }
 
     fn spread(&self, batches: Vec<RecordBatch>) -> Vec<Vec<RecordBatch>> {
-        let mut partitions = vec![Vec::new(); self.partitions];
-        for (index, batch) in batches.into_iter().enumerate() {
-            partitions[index % self.partitions].push(batch);
-        }
-        partitions
+        spread(batches, self.partitions)
     }
 
     /// Runs one report and returns its result schema and rows.
@@ -358,8 +354,8 @@ impl Engine {
 }
 
 /// The rows of a `cases` table beyond its budget, written to a private local folder as Arrow
-/// IPC files, one per batch ([`mapped`]). A chunk's files are written while the next chunk is
-/// converted (one chunk in flight at most).
+/// IPC files of about [`BATCH_ROWS`](crate::ingest::columns::BATCH_ROWS) rows ([`mapped`]).
+/// A chunk's files are written while the next chunk is converted (one chunk in flight at most).
 struct Spilled {
     dir: TempDir,
     /// The files written or being written, with their row counts.
@@ -381,26 +377,34 @@ impl Spilled {
     /// rows, so that a scan maps a few large files rather than many small ones.
     async fn write(&mut self, batches: Vec<RecordBatch>) -> anyhow::Result<()> {
         self.finish().await?;
-        let mut work: Vec<(PathBuf, Vec<RecordBatch>)> = Vec::new();
-        let mut rows = 0;
+        let mut groups: Vec<(Vec<RecordBatch>, usize)> = Vec::new();
         for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
-            if work.is_empty() || rows >= crate::ingest::columns::BATCH_ROWS {
-                let name = format!("{:06}.arrow", self.files.len() + work.len());
-                work.push((self.dir.path().join(name), Vec::new()));
-                rows = 0;
+            match groups.last_mut() {
+                Some((group, rows)) if *rows < crate::ingest::columns::BATCH_ROWS => {
+                    *rows += batch.num_rows();
+                    group.push(batch);
+                }
+                _ => {
+                    let rows = batch.num_rows();
+                    groups.push((vec![batch], rows));
+                }
             }
-            rows += batch.num_rows();
-            work.last_mut().expect("a file").1.push(batch);
         }
-        for (path, group) in &work {
-            let rows = group.iter().map(RecordBatch::num_rows).sum();
+        let mut work = Vec::with_capacity(groups.len());
+        for (group, rows) in groups {
+            let path = self
+                .dir
+                .path()
+                .join(format!("{:06}.arrow", self.files.len()));
             self.files.push((path.clone(), rows));
+            work.push((path, group));
         }
         self.writing = Some(tokio::task::spawn_blocking(move || {
-            work.iter().try_for_each(|(path, group)| {
-                let batch = concat_batches(&group[0].schema(), group)?;
-                mapped::write(path, &batch)
-            })
+            work.iter()
+                .try_for_each(|(path, group)| match group.as_slice() {
+                    [batch] => mapped::write(path, batch),
+                    _ => mapped::write(path, &concat_batches(&group[0].schema(), group)?),
+                })
         }));
         Ok(())
     }
@@ -426,6 +430,16 @@ impl Spilled {
         ctx.register_table(name, Arc::new(files))?;
         Ok(())
     }
+}
+
+/// Items dealt round-robin into `partitions` partitions: item `i` goes to `i % partitions`.
+fn spread<T>(items: Vec<T>, partitions: usize) -> Vec<Vec<T>> {
+    let partitions = partitions.max(1);
+    let mut spread: Vec<Vec<T>> = (0..partitions).map(|_| Vec::new()).collect();
+    for (index, item) in items.into_iter().enumerate() {
+        spread[index % partitions].push(item);
+    }
+    spread
 }
 
 fn date_literal(date: NaiveDate) -> String {
