@@ -1,5 +1,6 @@
-//! The rows of a `cases` table beyond its memory budget, kept as Arrow IPC files (one batch
-//! per file) in a private folder, and a table that scans them in place: each file is mapped
+//! Rows kept as Arrow IPC files (one batch per file) in a private folder, and a table that
+//! scans them in place, its rows in segments whose columns lie in one file or across several
+//! (`super::spill`): each file is mapped
 //! into memory and the columns a query asks for are read from the mapping, with no decoding
 //! and no copy. Only the pages of those columns are touched, and a file is unmapped as soon as
 //! the last array reading it is dropped, so the resident memory of a scan is that of the
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::convert::fb_to_schema;
@@ -42,7 +44,7 @@ use memmap2::Mmap;
 /// from the start of the file, so the mapped file is read without realigning anything.
 pub fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
     encode(path, batch)
-        .with_context(|| format!("cannot write spilled cases to `{}`", path.display()))
+        .with_context(|| format!("cannot write spilled rows to `{}`", path.display()))
 }
 
 fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
@@ -56,14 +58,79 @@ fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the columns `projection` of the one batch of the file at `path`, as `schema` (the
-/// table's schema projected the same way), from a mapping of the file.
-fn read(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Result<RecordBatch> {
-    decode(path, schema, projection)
-        .with_context(|| format!("cannot read spilled cases `{}`", path.display()))
+/// A run of consecutive rows of the table, with its columns in one file or across several:
+/// the rows of an ingested batch, say, kept in the file ingest wrote, and their derived
+/// columns in a file of their own.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Number of rows (the same in every file).
+    pub rows: usize,
+    /// The files holding the columns, each written by [`write`].
+    pub files: Arc<[PathBuf]>,
+    /// For each column of the table: the file holding it (an index into `files`) and its
+    /// position in that file.
+    pub columns: Arc<[(usize, usize)]>,
 }
 
-fn decode(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Result<RecordBatch> {
+impl Segment {
+    /// Rows whose columns are all in one file, in the table's order.
+    pub fn whole(path: PathBuf, rows: usize, columns: usize) -> Segment {
+        Segment {
+            rows,
+            files: Arc::from([path]),
+            columns: (0..columns).map(|column| (0, column)).collect(),
+        }
+    }
+
+    /// Reads the columns `projection` of the segment as `schema` (the table's schema
+    /// projected the same way), each file mapped and read only for the columns it holds.
+    fn read(&self, schema: &SchemaRef, projection: &[usize]) -> anyhow::Result<RecordBatch> {
+        let mut arrays: Vec<Option<ArrayRef>> = vec![None; projection.len()];
+        for (index, path) in self.files.iter().enumerate() {
+            let (slots, wanted): (Vec<usize>, Vec<usize>) = projection
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, column)| {
+                    let (file, position) = *self.columns.get(*column)?;
+                    (file == index).then_some((slot, position))
+                })
+                .unzip();
+            if wanted.is_empty() {
+                continue;
+            }
+            let batch = read(path, &wanted)?;
+            anyhow::ensure!(
+                batch.num_rows() == self.rows,
+                "spilled rows `{}` have {} rows, not {}",
+                path.display(),
+                batch.num_rows(),
+                self.rows
+            );
+            for (slot, array) in slots.into_iter().zip(batch.columns()) {
+                arrays[slot] = Some(array.clone());
+            }
+        }
+        let arrays = arrays
+            .into_iter()
+            .collect::<Option<Vec<ArrayRef>>>()
+            .ok_or_else(|| anyhow::anyhow!("a column of the spilled cases has no file"))?;
+        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
+        Ok(RecordBatch::try_new_with_options(
+            schema.clone(),
+            arrays,
+            &options,
+        )?)
+    }
+}
+
+/// Reads the columns `projection` (in that order) of the one batch of the file at `path`,
+/// from a mapping of the file.
+pub fn read(path: &Path, projection: &[usize]) -> anyhow::Result<RecordBatch> {
+    decode(path, projection)
+        .with_context(|| format!("cannot read spilled rows `{}`", path.display()))
+}
+
+fn decode(path: &Path, projection: &[usize]) -> anyhow::Result<RecordBatch> {
     let file = File::open(path)?;
     // SAFETY: the file is one this process wrote, whole, in a folder only this process uses
     // (created private, removed with the engine); nothing writes or truncates it once written.
@@ -89,41 +156,32 @@ fn decode(path: &Path, schema: &SchemaRef, projection: &[usize]) -> anyhow::Resu
         .and_then(|blocks| blocks.iter().next())
         .ok_or_else(broken)?;
     let bytes = block_bytes(block.offset(), block.metaDataLength(), block.bodyLength());
-    let batch = decoder
-        .read_record_batch(block, &bytes)?
-        .ok_or_else(broken)?;
-    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    Ok(RecordBatch::try_new_with_options(
-        schema.clone(),
-        batch.columns().to_vec(),
-        &options,
-    )?)
+    decoder.read_record_batch(block, &bytes)?.ok_or_else(broken)
 }
 
-/// A table of IPC files written by [`write`], each with its row count, all with schema
-/// `schema`, scanned as `partitions` partitions, spread as the in-memory table spreads its
-/// batches. Its exact row count is known to the planner, which therefore joins the one-row
+/// A table of [`Segment`]s of IPC files written by [`write`], with schema `schema`, scanned as
+/// `partitions` partitions, spread as the in-memory table spreads its batches. Its exact row count is known to the planner, which therefore joins the one-row
 /// `params` to it rather than the other way round.
 pub struct MappedFiles {
     schema: SchemaRef,
-    /// The files of each partition, in order.
-    partitions: Vec<Vec<(PathBuf, usize)>>,
+    /// The segments of each partition, in order.
+    partitions: Vec<Vec<Segment>>,
 }
 
 impl MappedFiles {
-    pub fn new(schema: SchemaRef, files: Vec<(PathBuf, usize)>, partitions: usize) -> MappedFiles {
+    pub fn new(schema: SchemaRef, segments: Vec<Segment>, partitions: usize) -> MappedFiles {
         MappedFiles {
             schema,
-            partitions: super::spread(files, partitions),
+            partitions: super::spread(segments, partitions),
         }
     }
 }
 
 impl fmt::Debug for MappedFiles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let files: usize = self.partitions.iter().map(Vec::len).sum();
+        let segments: usize = self.partitions.iter().map(Vec::len).sum();
         f.debug_struct("MappedFiles")
-            .field("files", &files)
+            .field("segments", &segments)
             .field("partitions", &self.partitions.len())
             .finish()
     }
@@ -168,21 +226,21 @@ impl TableProvider for MappedFiles {
     }
 }
 
-/// The scan of a [`MappedFiles`] table: each partition reads its files in order.
+/// The scan of a [`MappedFiles`] table: each partition reads its segments in order.
 #[derive(Debug)]
 struct MappedExec {
     schema: SchemaRef,
     projection: Arc<[usize]>,
-    partitions: Vec<Vec<(PathBuf, usize)>>,
+    partitions: Vec<Vec<Segment>>,
     properties: Arc<PlanProperties>,
 }
 
 impl DisplayAs for MappedExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let files: usize = self.partitions.iter().map(Vec::len).sum();
+        let segments: usize = self.partitions.iter().map(Vec::len).sum();
         write!(
             f,
-            "MappedFilesExec: files={files}, projection={:?}",
+            "MappedFilesExec: segments={segments}, projection={:?}",
             &*self.projection
         )
     }
@@ -224,15 +282,17 @@ impl ExecutionPlan for MappedExec {
         partition: usize,
         _ctx: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let files = self
+        let segments = self
             .partitions
             .get(partition)
             .ok_or_else(|| internal_datafusion_err!("no partition {partition}"))?
             .clone();
         let schema = self.schema.clone();
         let projection = self.projection.clone();
-        let batches = files.into_iter().map(move |(path, _)| {
-            read(&path, &schema, &projection).map_err(|e| DataFusionError::External(e.into()))
+        let batches = segments.into_iter().map(move |segment| {
+            segment
+                .read(&schema, &projection)
+                .map_err(|e| DataFusionError::External(e.into()))
         });
         let stream =
             RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::iter(batches));
@@ -244,13 +304,13 @@ impl ExecutionPlan for MappedExec {
         _input_stats: &[Arc<Statistics>],
         args: &StatisticsArgs,
     ) -> Result<Arc<Statistics>> {
-        let rows = |files: &[(PathBuf, usize)]| files.iter().map(|(_, rows)| rows).sum();
+        let rows = |segments: &[Segment]| segments.iter().map(|s| s.rows).sum();
         let rows = match args.partition() {
             Some(partition) => self
                 .partitions
                 .get(partition)
-                .map_or(0, |files| rows(files)),
-            None => self.partitions.iter().map(|files| rows(files)).sum(),
+                .map_or(0, |segments| rows(segments)),
+            None => self.partitions.iter().map(|segments| rows(segments)).sum(),
         };
         let statistics =
             Statistics::new_unknown(&self.schema).with_num_rows(Precision::Exact(rows));
@@ -298,15 +358,15 @@ mod tests {
         RecordBatch::try_new(schema, columns).unwrap()
     }
 
-    /// Writes each batch to a file of its own in `dir`; the files with their row counts.
-    fn write_all(dir: &Path, batches: &[RecordBatch]) -> Vec<(PathBuf, usize)> {
+    /// Writes each batch to a file of its own in `dir`; a segment of each.
+    fn write_all(dir: &Path, batches: &[RecordBatch]) -> Vec<Segment> {
         batches
             .iter()
             .enumerate()
             .map(|(i, b)| {
                 let path = dir.join(format!("{i}.arrow"));
                 write(&path, b).unwrap();
-                (path, b.num_rows())
+                Segment::whole(path, b.num_rows(), b.num_columns())
             })
             .collect()
     }
@@ -328,21 +388,42 @@ mod tests {
         let path = dir.path().join("0.arrow");
         let written = batch(3, 1000);
         write(&path, &written).unwrap();
+        let segment = Segment::whole(path, 1000, 4);
         let all: Vec<usize> = (0..4).collect();
-        assert_eq!(read(&path, &written.schema(), &all).unwrap(), written);
-        let projected = read(
-            &path,
-            &Arc::new(written.schema().project(&[3, 1]).unwrap()),
-            &[3, 1],
-        );
-        assert_eq!(projected.unwrap(), written.project(&[3, 1]).unwrap());
-        let none = read(
-            &path,
-            &Arc::new(written.schema().project(&[]).unwrap()),
-            &[],
-        )
-        .unwrap();
-        assert_eq!((none.num_columns(), none.num_rows()), (0, 1000));
+        assert_eq!(segment.read(&written.schema(), &all).unwrap(), written);
+        for projection in [vec![3, 1], vec![2], vec![]] {
+            let schema = Arc::new(written.schema().project(&projection).unwrap());
+            let projected = segment.read(&schema, &projection).unwrap();
+            assert_eq!(projected, written.project(&projection).unwrap());
+            assert_eq!(projected.num_rows(), 1000);
+        }
+    }
+
+    #[test]
+    fn a_segment_split_across_files_reads_each_column_from_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = batch(7, 500);
+        // Columns 0 and 3 in one file, 2 and 1 (in that order) in another.
+        let (first, second) = (dir.path().join("a.arrow"), dir.path().join("b.arrow"));
+        write(&first, &written.project(&[0, 3]).unwrap()).unwrap();
+        write(&second, &written.project(&[2, 1]).unwrap()).unwrap();
+        let segment = Segment {
+            rows: 500,
+            files: Arc::from([first, second]),
+            columns: Arc::from([(0, 0), (1, 1), (1, 0), (0, 1)]),
+        };
+        for projection in [vec![0, 1, 2, 3], vec![3, 1], vec![2, 0], vec![1], vec![]] {
+            let schema = Arc::new(written.schema().project(&projection).unwrap());
+            let projected = segment.read(&schema, &projection).unwrap();
+            assert_eq!(projected, written.project(&projection).unwrap());
+        }
+        // Files that disagree on the row count are an error, not a misaligned batch.
+        let short = Segment {
+            rows: 499,
+            ..segment
+        };
+        let error = short.read(&written.schema(), &[0, 1]).unwrap_err();
+        assert!(error.to_string().contains("not 499"), "{error}");
     }
 
     #[test]
@@ -361,9 +442,8 @@ mod tests {
         write(&path, &written).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        let error = read(&path, &written.schema(), &[0])
-            .unwrap_err()
-            .to_string();
+        let error = read(&path, &[0]).unwrap_err();
+        let error = format!("{error:#}");
         assert!(error.contains("0.arrow"), "{error}");
     }
 

@@ -7,17 +7,17 @@
 pub mod cluster;
 pub mod codes;
 pub mod functions;
-mod mapped;
+pub(crate) mod mapped;
 pub mod ratio;
 pub mod share;
+mod spill;
 pub mod survival;
 pub mod top;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
@@ -31,10 +31,11 @@ use std::sync::{Mutex, PoisonError};
 use tempfile::TempDir;
 
 use crate::config::DERIVED_COLUMNS;
-use crate::ingest::store::{self, Accepted, Budget, Footprint};
+use crate::ingest::store::{Accepted, Budget, Footprint};
 use crate::period::Period;
 use crate::privacy::disclosure::{Grouper, InnerCells, InnerRequest};
 use crate::queries::Query;
+use spill::{Layout, Spilled};
 
 /// How the session is sized.
 #[derive(Debug, Clone)]
@@ -121,8 +122,9 @@ pub struct Engine {
     spill_dir: Option<PathBuf>,
     /// Input batches converted to `cases` at a time.
     chunk_batches: usize,
-    /// The folder of a `cases` table kept on disk, removed with the engine.
-    cases_dir: Mutex<Option<TempDir>>,
+    /// The folders of a `cases` table kept on disk (its own files and the ingested ones it
+    /// reads in place), removed with the engine.
+    cases_dirs: Mutex<Vec<TempDir>>,
     /// Set when the session runs on a cluster.
     remote: Option<cluster::Remote>,
 }
@@ -161,7 +163,7 @@ impl Engine {
             table_memory: options.table_memory,
             spill_dir: options.spill_dir.clone(),
             chunk_batches: CHUNK_BATCHES,
-            cases_dir: Mutex::new(None),
+            cases_dirs: Mutex::new(Vec::new()),
             remote,
         }
     }
@@ -173,7 +175,8 @@ impl Engine {
 
     /// Registers validated rows as `cases_input`, then builds `cases` and `params` for a window.
     /// `cases` stays in memory up to [`EngineOptions::table_memory`]; the rows of a larger
-    /// table beyond it are written to local Arrow files, which every report then reads in place.
+    /// table beyond it are kept in local Arrow files, which every report then reads in place
+    /// (`spill`).
     pub async fn register_cases(&self, rows: Accepted, window: &Window) -> anyhow::Result<u64> {
         if let Some(remote) = &self.remote {
             return remote.register_cases(&self.ctx, rows, window).await;
@@ -182,36 +185,47 @@ impl Engine {
         // so the rows are held about once, not twice (input and `cases`).
         let schema = rows.schema();
         let sql = cases_sql(&schema, window);
-        let mut input = rows.into_batches().peekable();
+        let mut input = rows.into_stored();
         let mut held = Vec::new();
         let mut footprint = Footprint::default();
         let mut disk: Option<Spilled> = None;
+        let mut layout: Option<Option<Layout>> = None;
         let mut derived_schema = None;
         let mut rows = 0u64;
-        while derived_schema.is_none() || input.peek().is_some() {
+        loop {
             let chunk = input
                 .by_ref()
                 .take(self.chunk_batches)
-                .collect::<anyhow::Result<Vec<RecordBatch>>>()?;
-            let table = MemTable::try_new(schema.clone(), self.spread(chunk))?;
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if chunk.is_empty() && derived_schema.is_some() {
+                break;
+            }
+            let batches: Vec<RecordBatch> = chunk.iter().map(|(batch, _)| batch.clone()).collect();
+            let table = MemTable::try_new(schema.clone(), self.spread(batches.clone()))?;
             self.ctx.register_table("cases_input", Arc::new(table))?;
             let derived = self.ctx.sql(&sql).await?;
-            derived_schema = Some(Arc::new(derived.schema().as_arrow().clone()));
-            let output = derived.collect().await?;
+            let cases_schema: SchemaRef = Arc::new(derived.schema().as_arrow().clone());
+            derived_schema = Some(cases_schema.clone());
+            let output = derived.collect_partitioned().await?;
             self.ctx.deregister_table("cases_input")?;
-            rows += output.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+            rows += output
+                .iter()
+                .flatten()
+                .map(|b| b.num_rows() as u64)
+                .sum::<u64>();
             // Chunks stay in memory while they fit the budget; from the first that does not,
             // every chunk goes to disk, so the rows keep the input's order: memory, then disk.
             if disk.is_none() {
-                let mut chunk = Footprint::default();
-                for batch in &output {
-                    chunk.add(batch);
+                let mut bytes = Footprint::default();
+                for batch in output.iter().flatten() {
+                    bytes.add(batch);
                 }
-                if footprint.bytes() + chunk.bytes() <= self.table_memory {
-                    for batch in &output {
+                if footprint.bytes() + bytes.bytes() <= self.table_memory {
+                    for batch in output.iter().flatten() {
                         footprint.add(batch);
                     }
-                    held.extend(output);
+                    held.extend(output.into_iter().flatten());
+                    remove_files(chunk);
                     continue;
                 }
             }
@@ -219,8 +233,21 @@ impl Engine {
                 Some(spilled) => spilled,
                 None => disk.insert(Spilled::new(self.spill_dir.as_deref())?),
             };
-            spilled.write(output).await?;
+            let layout = layout.get_or_insert_with(|| Layout::new(&schema, &cases_schema));
+            let parts = layout
+                .as_ref()
+                .and_then(|l| Some((l, l.derived(&batches, &output)?)));
+            match parts {
+                Some((layout, parts)) => spilled.write_derived(layout, chunk, parts).await?,
+                None => {
+                    remove_files(chunk);
+                    spilled
+                        .write(output.into_iter().flatten().collect())
+                        .await?;
+                }
+            }
         }
+        let ingest_dir = input.into_dir();
         let derived_schema: SchemaRef = derived_schema.expect("one chunk at least");
         match disk {
             None => {
@@ -236,7 +263,8 @@ impl Engine {
                     rows,
                     in_memory,
                     mb = footprint.bytes() >> 20,
-                    files = disk.files.len(),
+                    files = disk.segments(),
+                    ingest_files_read_in_place = disk.kept_ingest_files,
                     "cases table larger than its memory budget; the rest kept in local Arrow files"
                 );
                 if held.is_empty() {
@@ -253,10 +281,13 @@ impl Engine {
                     );
                     self.ctx.sql(&union).await?.collect().await?;
                 }
-                *self
-                    .cases_dir
+                let read_in_place = disk.kept_ingest_files > 0;
+                let mut dirs = self
+                    .cases_dirs
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(disk.dir);
+                    .unwrap_or_else(PoisonError::into_inner);
+                dirs.push(disk.into_dir());
+                dirs.extend(ingest_dir.filter(|_| read_in_place));
             }
         }
         self.ctx.sql(&params_sql(window)).await?.collect().await?;
@@ -353,82 +384,10 @@ impl Engine {
     }
 }
 
-/// The rows of a `cases` table beyond its budget, written to a private local folder as Arrow
-/// IPC files of about [`BATCH_ROWS`](crate::ingest::columns::BATCH_ROWS) rows ([`mapped`]).
-/// A chunk's files are written while the next chunk is converted (one chunk in flight at most).
-struct Spilled {
-    dir: TempDir,
-    /// The files written or being written, with their row counts.
-    files: Vec<(PathBuf, usize)>,
-    writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Spilled {
-    fn new(parent: Option<&Path>) -> anyhow::Result<Spilled> {
-        Ok(Spilled {
-            dir: store::spill_dir(parent)?,
-            files: Vec::new(),
-            writing: None,
-        })
-    }
-
-    /// Starts writing `batches`, once the previous chunk is written: consecutive batches
-    /// are joined into files of about [`BATCH_ROWS`](crate::ingest::columns::BATCH_ROWS)
-    /// rows, so that a scan maps a few large files rather than many small ones.
-    async fn write(&mut self, batches: Vec<RecordBatch>) -> anyhow::Result<()> {
-        self.finish().await?;
-        let mut groups: Vec<(Vec<RecordBatch>, usize)> = Vec::new();
-        for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
-            match groups.last_mut() {
-                Some((group, rows)) if *rows < crate::ingest::columns::BATCH_ROWS => {
-                    *rows += batch.num_rows();
-                    group.push(batch);
-                }
-                _ => {
-                    let rows = batch.num_rows();
-                    groups.push((vec![batch], rows));
-                }
-            }
-        }
-        let mut work = Vec::with_capacity(groups.len());
-        for (group, rows) in groups {
-            let path = self
-                .dir
-                .path()
-                .join(format!("{:06}.arrow", self.files.len()));
-            self.files.push((path.clone(), rows));
-            work.push((path, group));
-        }
-        self.writing = Some(tokio::task::spawn_blocking(move || {
-            work.iter()
-                .try_for_each(|(path, group)| match group.as_slice() {
-                    [batch] => mapped::write(path, batch),
-                    _ => mapped::write(path, &concat_batches(&group[0].schema(), group)?),
-                })
-        }));
-        Ok(())
-    }
-
-    /// Waits for the chunk being written.
-    async fn finish(&mut self) -> anyhow::Result<()> {
-        if let Some(writing) = self.writing.take() {
-            writing.await??;
-        }
-        Ok(())
-    }
-
-    /// Registers the files as table `name`, with the schema of the in-memory table.
-    async fn register(
-        &mut self,
-        ctx: &SessionContext,
-        name: &str,
-        schema: SchemaRef,
-        partitions: usize,
-    ) -> anyhow::Result<()> {
-        self.finish().await?;
-        let files = mapped::MappedFiles::new(schema, self.files.clone(), partitions);
-        ctx.register_table(name, Arc::new(files))?;
-        Ok(())
+/// Removes the files of ingested batches that `cases` does not read.
+fn remove_files(chunk: Vec<(RecordBatch, Option<PathBuf>)>) {
+    for file in chunk.into_iter().filter_map(|(_, file)| file) {
+        let _ = std::fs::remove_file(file);
     }
 }
 
@@ -535,6 +494,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_cases_table_kept_on_disk_gives_the_same_reports() {
+        // As of the data's last day the cut changes no row: `cases` reads the ingested files
+        // in place, and only the derived columns are written.
+        spilled_cases_give_the_same_reports(date(2024, 6, 30), "2024-Q2", true).await;
+        // As of an earlier day rows are cut and closures undone: the rows are written whole.
+        spilled_cases_give_the_same_reports(date(2024, 3, 31), "2024-Q1", false).await;
+    }
+
+    async fn spilled_cases_give_the_same_reports(as_of: NaiveDate, period: &str, in_place: bool) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cases.csv");
         generate(&GenerateOptions {
@@ -550,8 +517,8 @@ mod tests {
         let unlimited = ingest::store::Budget::unlimited();
         let ingested = ingest::ingest(&inputs, &config, &ProgressBar::hidden(), unlimited).unwrap();
         let window = Window {
-            as_of: date(2024, 6, 30),
-            period: Some(Period::parse("2024-Q2").unwrap()),
+            as_of,
+            period: Some(Period::parse(period).unwrap()),
         };
         let batches = ingested.batches.batches().unwrap();
         let options = EngineOptions {
@@ -598,14 +565,21 @@ mod tests {
                 .filter(|path| path.to_string_lossy().contains("dispute-stats-"))
                 .collect()
         };
-        let folders = ours();
-        assert_eq!(
-            folders.len(),
-            1,
-            "the ingest folder is gone, the cases one is left"
-        );
-        let files = std::fs::read_dir(&folders[0]).unwrap().count();
-        assert_eq!(files, 3, "one file per chunk of two small batches");
+        let files = || -> Vec<usize> {
+            let mut files: Vec<usize> = ours()
+                .iter()
+                .map(|folder| std::fs::read_dir(folder).unwrap().count())
+                .collect();
+            files.sort_unstable();
+            files
+        };
+        if in_place {
+            // The ingest folder with its five files, and one of the derived columns of each.
+            assert_eq!(files(), [5, 5]);
+        } else {
+            // The ingest folder is gone; one file per chunk of two small batches is left.
+            assert_eq!(files(), [3]);
+        }
 
         let (expected_reports, got) = (reports(&memory).await, reports(&disk).await);
         assert_eq!(expected_reports.len(), got.len());
@@ -670,8 +644,16 @@ mod tests {
                 "{tenth}: {in_memory} {on_disk}"
             );
             assert_eq!(in_memory + on_disk, rows);
-            let files = std::fs::read_dir(&ours()[0]).unwrap().count();
-            assert!((1..3).contains(&files), "{tenth}: {files} files");
+            let written = files();
+            if in_place {
+                // The ingested files of the chunks on disk and their derived columns.
+                assert!(
+                    matches!(written[..], [a, b] if a == b && a > 0),
+                    "{written:?}"
+                );
+            } else {
+                assert!(matches!(written[..], [1 | 2]), "{tenth}: {written:?}");
+            }
             let got = reports(&split).await;
             for ((name, expected), (_, got)) in expected_reports.iter().zip(&got) {
                 assert_eq!(expected, got, "{tenth}: {name}");

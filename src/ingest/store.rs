@@ -1,11 +1,12 @@
 //! The accepted rows, in input order: held in memory up to a byte budget, and written to local
 //! Arrow IPC files beyond it, one file per batch, so that ingest memory stays bounded however
-//! large the input. The files live in a private temporary folder (in `TMPDIR` unless another
+//! large the input. A `cases` table can keep a spilled batch's file and read its columns in
+//! place. The files live in a private temporary folder (in `TMPDIR` unless another
 //! folder is given) that is removed when the rows are dropped.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
@@ -14,8 +15,7 @@ use std::thread::JoinHandle;
 use datafusion::arrow::array::{Array, ArrayData, Date32Array};
 use datafusion::arrow::compute::max;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::record_batch::RecordBatch;
 use tempfile::TempDir;
 
@@ -260,11 +260,18 @@ impl Accepted {
 
     /// The batches one at a time, in order; each is dropped (its file removed) once handed out.
     pub fn into_batches(self) -> Batches {
+        Batches(self.into_stored())
+    }
+
+    /// The batches one at a time, in order, each with the file holding it if it was spilled.
+    /// The files stay until the folder holding them is dropped ([`Stored::into_dir`]) or
+    /// whoever read them removes them.
+    pub fn into_stored(self) -> Stored {
         let written = self.finish_writes();
-        Batches {
+        Stored {
             written: written.err(),
             pieces: self.pieces.into_iter(),
-            _dir: self.dir,
+            dir: self.dir,
         }
     }
 }
@@ -278,16 +285,23 @@ impl Piece {
     }
 }
 
-/// The batches of [`Accepted`], consumed in order.
-pub struct Batches {
+/// The batches of [`Accepted`], consumed in order, each with its file if it has one.
+pub struct Stored {
     /// A write that failed, handed out first.
     written: Option<anyhow::Error>,
     pieces: std::vec::IntoIter<Piece>,
-    _dir: Option<TempDir>,
+    dir: Option<TempDir>,
 }
 
-impl Iterator for Batches {
-    type Item = anyhow::Result<RecordBatch>;
+impl Stored {
+    /// The folder of the spilled batches, if any were: the files in it last as long as it.
+    pub fn into_dir(self) -> Option<TempDir> {
+        self.dir
+    }
+}
+
+impl Iterator for Stored {
+    type Item = anyhow::Result<(RecordBatch, Option<PathBuf>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(error) = self.written.take() {
@@ -295,11 +309,28 @@ impl Iterator for Batches {
             return Some(Err(error));
         }
         let piece = self.pieces.next()?;
-        let batch = piece.read();
-        if let Piece::Disk(path) = piece {
+        Some(piece.read().map(|batch| match piece {
+            Piece::Memory(_) => (batch, None),
+            Piece::Disk(path) => (batch, Some(path)),
+        }))
+    }
+}
+
+/// The batches of [`Accepted`], consumed in order; a spilled batch's file is removed once read.
+pub struct Batches(Stored);
+
+impl Iterator for Batches {
+    type Item = anyhow::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (batch, file) = match self.0.next()? {
+            Ok(stored) => stored,
+            Err(error) => return Some(Err(error)),
+        };
+        if let Some(path) = file {
             let _ = std::fs::remove_file(path);
         }
-        Some(batch)
+        Some(Ok(batch))
     }
 }
 
@@ -317,19 +348,16 @@ pub fn spill_dir(parent: Option<&Path>) -> anyhow::Result<TempDir> {
     dir.map_err(|e| anyhow::anyhow!("cannot create a folder for spilled rows: {e}"))
 }
 
+/// Spilled batches are Arrow IPC files a `cases` table can map and read in place.
 fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    let file = File::create(path)
-        .map_err(|e| anyhow::anyhow!("cannot write spilled rows to `{}`: {e}", path.display()))?;
-    let mut writer = StreamWriter::try_new(BufWriter::new(file), &batch.schema())?;
-    writer.write(batch)?;
-    writer.finish()?;
-    Ok(())
+    crate::engine::mapped::write(path, batch)
 }
 
+/// Reads a spilled batch into memory (a copy, not a mapping: the rows may be held long after).
 fn read(path: &Path) -> anyhow::Result<RecordBatch> {
     let file = File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot read spilled rows `{}`: {e}", path.display()))?;
-    let mut reader = StreamReader::try_new(BufReader::new(file), None)?;
+    let mut reader = FileReader::try_new(BufReader::new(file), None)?;
     reader
         .next()
         .transpose()?
