@@ -1,26 +1,18 @@
-//! Rows kept as Arrow IPC files (one batch per file) in a private folder, and a table that
-//! scans them in place, its rows in segments whose columns lie in one file or across several
-//! (`super::spill`): each file is mapped
+//! A table of rows kept as Arrow IPC files ([`ipc`]) that scans them in place, its rows in
+//! segments whose columns lie in one file or across several (`super::spill`): each file is
+//! mapped
 //! into memory and the columns a query asks for are read from the mapping, with no decoding
 //! and no copy. Only the pages of those columns are touched, and a file is unmapped as soon as
 //! the last array reading it is dropped, so the resident memory of a scan is that of the
 //! batches in flight; the rest stays in the page cache, or on disk when memory is short.
 
 use std::fmt;
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::ipc::convert::fb_to_schema;
-use datafusion::arrow::ipc::reader::{FileDecoder, read_footer_length};
-use datafusion::arrow::ipc::root_as_footer;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::stats::Precision;
@@ -38,25 +30,8 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, StatisticsArgs,
 };
 use datafusion::prelude::Expr;
-use memmap2::Mmap;
 
-/// Writes `batch` as an Arrow IPC file at `path`. The writer aligns every buffer to 64 bytes
-/// from the start of the file, so the mapped file is read without realigning anything.
-pub fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    encode(path, batch)
-        .with_context(|| format!("cannot write spilled rows to `{}`", path.display()))
-}
-
-fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    let mut writer = FileWriter::try_new(BufWriter::new(File::create(path)?), &batch.schema())?;
-    writer.write(batch)?;
-    writer.finish()?;
-    writer
-        .into_inner()?
-        .into_inner()
-        .map_err(|e| e.into_error())?;
-    Ok(())
-}
+use crate::ingest::ipc;
 
 /// A run of consecutive rows of the table, with its columns in one file or across several:
 /// the rows of an ingested batch, say, kept in the file ingest wrote, and their derived
@@ -65,7 +40,7 @@ fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
 pub struct Segment {
     /// Number of rows (the same in every file).
     pub rows: usize,
-    /// The files holding the columns, each written by [`write`].
+    /// The files holding the columns, each written by [`ipc::write`].
     pub files: Arc<[PathBuf]>,
     /// For each column of the table: the file holding it (an index into `files`) and its
     /// position in that file.
@@ -98,7 +73,7 @@ impl Segment {
             if wanted.is_empty() {
                 continue;
             }
-            let batch = read(path, &wanted)?;
+            let batch = ipc::read(path, &wanted)?;
             anyhow::ensure!(
                 batch.num_rows() == self.rows,
                 "spilled rows `{}` have {} rows, not {}",
@@ -123,45 +98,10 @@ impl Segment {
     }
 }
 
-/// Reads the columns `projection` (in that order) of the one batch of the file at `path`,
-/// from a mapping of the file.
-pub fn read(path: &Path, projection: &[usize]) -> anyhow::Result<RecordBatch> {
-    decode(path, projection)
-        .with_context(|| format!("cannot read spilled rows `{}`", path.display()))
-}
-
-fn decode(path: &Path, projection: &[usize]) -> anyhow::Result<RecordBatch> {
-    let file = File::open(path)?;
-    // SAFETY: the file is one this process wrote, whole, in a folder only this process uses
-    // (created private, removed with the engine); nothing writes or truncates it once written.
-    let map = unsafe { Mmap::map(&file) }?;
-    let buffer = Buffer::from(bytes::Bytes::from_owner(map));
-    let broken = || anyhow::anyhow!("not an Arrow file");
-    let trailer = buffer.len().checked_sub(10).ok_or_else(broken)?;
-    let footer_length = read_footer_length(buffer[trailer..].try_into()?)?;
-    let footer_start = trailer.checked_sub(footer_length).ok_or_else(broken)?;
-    let footer = root_as_footer(&buffer[footer_start..trailer]).map_err(|_| broken())?;
-    let file_schema = fb_to_schema(footer.schema().ok_or_else(broken)?);
-    let mut decoder = FileDecoder::new(Arc::new(file_schema), footer.version())
-        .with_projection(projection.to_vec());
-    let block_bytes = |offset: i64, meta: i32, body: i64| {
-        buffer.slice_with_length(offset as usize, meta as usize + body as usize)
-    };
-    for block in footer.dictionaries().into_iter().flatten() {
-        let bytes = block_bytes(block.offset(), block.metaDataLength(), block.bodyLength());
-        decoder.read_dictionary(block, &bytes)?;
-    }
-    let block = footer
-        .recordBatches()
-        .and_then(|blocks| blocks.iter().next())
-        .ok_or_else(broken)?;
-    let bytes = block_bytes(block.offset(), block.metaDataLength(), block.bodyLength());
-    decoder.read_record_batch(block, &bytes)?.ok_or_else(broken)
-}
-
-/// A table of [`Segment`]s of IPC files written by [`write`], with schema `schema`, scanned as
-/// `partitions` partitions, spread as the in-memory table spreads its batches. Its exact row count is known to the planner, which therefore joins the one-row
-/// `params` to it rather than the other way round.
+/// A table of [`Segment`]s of files written by [`ipc::write`], with schema `schema`, scanned
+/// as `partitions` partitions, spread as the in-memory table spreads its batches. Its exact
+/// row count is known to the planner, which therefore joins the one-row `params` to it rather
+/// than the other way round.
 pub struct MappedFiles {
     schema: SchemaRef,
     /// The segments of each partition, in order.
@@ -326,6 +266,8 @@ mod tests {
     use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
     use datafusion::prelude::SessionContext;
 
+    use std::path::Path;
+
     use super::*;
 
     fn batch(start: i64, rows: usize) -> RecordBatch {
@@ -365,7 +307,7 @@ mod tests {
             .enumerate()
             .map(|(i, b)| {
                 let path = dir.join(format!("{i}.arrow"));
-                write(&path, b).unwrap();
+                ipc::write(&path, b).unwrap();
                 Segment::whole(path, b.num_rows(), b.num_columns())
             })
             .collect()
@@ -387,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.arrow");
         let written = batch(3, 1000);
-        write(&path, &written).unwrap();
+        ipc::write(&path, &written).unwrap();
         let segment = Segment::whole(path, 1000, 4);
         let all: Vec<usize> = (0..4).collect();
         assert_eq!(segment.read(&written.schema(), &all).unwrap(), written);
@@ -405,8 +347,8 @@ mod tests {
         let written = batch(7, 500);
         // Columns 0 and 3 in one file, 2 and 1 (in that order) in another.
         let (first, second) = (dir.path().join("a.arrow"), dir.path().join("b.arrow"));
-        write(&first, &written.project(&[0, 3]).unwrap()).unwrap();
-        write(&second, &written.project(&[2, 1]).unwrap()).unwrap();
+        ipc::write(&first, &written.project(&[0, 3]).unwrap()).unwrap();
+        ipc::write(&second, &written.project(&[2, 1]).unwrap()).unwrap();
         let segment = Segment {
             rows: 500,
             files: Arc::from([first, second]),
@@ -430,7 +372,7 @@ mod tests {
     fn a_file_that_cannot_be_written_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone").join("0.arrow");
-        let error = write(&path, &batch(0, 10)).unwrap_err().to_string();
+        let error = ipc::write(&path, &batch(0, 10)).unwrap_err().to_string();
         assert!(error.contains("gone/0.arrow"), "{error}");
     }
 
@@ -439,10 +381,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.arrow");
         let written = batch(0, 10);
-        write(&path, &written).unwrap();
+        ipc::write(&path, &written).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        let error = read(&path, &[0]).unwrap_err();
+        let error = ipc::read(&path, &[0]).unwrap_err();
         let error = format!("{error:#}");
         assert!(error.contains("0.arrow"), "{error}");
     }

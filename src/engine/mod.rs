@@ -7,7 +7,7 @@
 pub mod cluster;
 pub mod codes;
 pub mod functions;
-pub(crate) mod mapped;
+mod mapped;
 pub mod ratio;
 pub mod share;
 mod spill;
@@ -35,7 +35,7 @@ use crate::ingest::store::{Accepted, Budget, Footprint};
 use crate::period::Period;
 use crate::privacy::disclosure::{Grouper, InnerCells, InnerRequest};
 use crate::queries::Query;
-use spill::{Layout, Spilled};
+use spill::{Layout, Spilled, remove_files};
 
 /// How the session is sized.
 #[derive(Debug, Clone)]
@@ -181,8 +181,8 @@ impl Engine {
         if let Some(remote) = &self.remote {
             return remote.register_cases(&self.ctx, rows, window).await;
         }
-        // The input is converted a chunk at a time and each chunk is dropped once converted,
-        // so the rows are held about once, not twice (input and `cases`).
+        // The input is converted a chunk at a time and each chunk is dropped once converted
+        // and kept or written, so the rows are held about once, not twice (input and `cases`).
         let schema = rows.schema();
         let sql = cases_sql(&schema, window);
         let mut input = rows.into_stored();
@@ -231,7 +231,11 @@ impl Engine {
             }
             let spilled = match disk.as_mut() {
                 Some(spilled) => spilled,
-                None => disk.insert(Spilled::new(self.spill_dir.as_deref())?),
+                None => {
+                    // No later chunk is held: their ingested files can be read without a copy.
+                    input.map_files();
+                    disk.insert(Spilled::new(self.spill_dir.as_deref())?)
+                }
             };
             let layout = layout.get_or_insert_with(|| Layout::new(&schema, &cases_schema));
             let parts = layout
@@ -263,7 +267,7 @@ impl Engine {
                     rows,
                     in_memory,
                     mb = footprint.bytes() >> 20,
-                    files = disk.segments(),
+                    segments = disk.segments(),
                     ingest_files_read_in_place = disk.kept_ingest_files,
                     "cases table larger than its memory budget; the rest kept in local Arrow files"
                 );
@@ -381,13 +385,6 @@ impl Engine {
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         frame.create_physical_plan().await?;
         Ok(schema)
-    }
-}
-
-/// Removes the files of ingested batches that `cases` does not read.
-fn remove_files(chunk: Vec<(RecordBatch, Option<PathBuf>)>) {
-    for file in chunk.into_iter().filter_map(|(_, file)| file) {
-        let _ = std::fs::remove_file(file);
     }
 }
 

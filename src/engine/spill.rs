@@ -2,10 +2,11 @@
 //! and read in place by every report ([`mapped`]).
 //!
 //! A row of `cases` is an ingested row, cut at the as-of date, plus the columns derived from
-//! it. When the cut leaves an ingested batch as it was (the usual case: the as-of date defaults
-//! to the data's latest date) and ingest already wrote that batch to a file, only the derived
-//! columns are written: the table reads the other columns from ingest's file. Its rows then
-//! cross the disk once instead of twice.
+//! it. When the cut leaves the rows of a chunk as they were (always so when the as-of date is
+//! the data's latest, the default), only the derived columns of the batches ingest wrote to
+//! files are written: the table reads their other columns from ingest's files, so those rows
+//! cross the disk once instead of twice. A chunk with a row the cut removes or changes is
+//! written whole.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tempfile::TempDir;
 
 use super::mapped::{self, Segment};
 use crate::config::DERIVED_COLUMNS;
+use crate::ingest::ipc;
 use crate::ingest::store;
 
 /// Every column of an ingested row that the as-of cut or a derived column reads
@@ -41,6 +43,8 @@ pub(super) struct Layout {
     columns: Arc<[(usize, usize)]>,
     /// Positions in `cases` of the derived columns.
     derived: Vec<usize>,
+    /// Their schema.
+    derived_schema: SchemaRef,
     /// The columns of [`DERIVED_FROM`]: position in the ingested rows and in `cases`.
     checked: Vec<(usize, usize)>,
 }
@@ -70,6 +74,7 @@ impl Layout {
         Some(Layout {
             cases: cases.clone(),
             columns: columns.into(),
+            derived_schema: Arc::new(cases.project(&derived).ok()?),
             derived,
             checked,
         })
@@ -112,10 +117,9 @@ impl Layout {
                     .map(|piece| piece.project(&self.derived))
                     .collect::<Result<Vec<_>, _>>()
                     .ok()?;
-                let schema = Arc::new(self.cases.project(&self.derived).ok()?);
                 parts[index] = Some(match projected.as_slice() {
                     [one] => one.clone(),
-                    _ => concat_batches(&schema, &projected).ok()?,
+                    _ => concat_batches(&self.derived_schema, &projected).ok()?,
                 });
             }
             if !rows.finished() {
@@ -147,7 +151,7 @@ fn same(left: &ArrayRef, right: &ArrayRef) -> bool {
         if l.keys().data_type() == r.keys().data_type()
             && l.values().slice(0, shared) == r.values().slice(0, shared)
         {
-            // Valid keys of both are below `shared`, so equal keys are equal values.
+            // Keys valid in the shorter dictionary are below `shared`: equal keys, equal values.
             return l.keys() == r.keys();
         }
     }
@@ -197,6 +201,13 @@ impl<'a> Cursor<'a> {
             .map(RecordBatch::num_rows)
             .sum::<usize>()
             == self.offset
+    }
+}
+
+/// Removes the files of ingested batches that `cases` does not read.
+pub(super) fn remove_files(batches: Vec<(RecordBatch, Option<PathBuf>)>) {
+    for file in batches.into_iter().filter_map(|(_, file)| file) {
+        let _ = std::fs::remove_file(file);
     }
 }
 
@@ -267,12 +278,11 @@ impl Spilled {
     ) -> anyhow::Result<()> {
         self.finish().await?;
         let mut work = Vec::with_capacity(inputs.len());
+        let mut empty = Vec::new();
         for ((input, file), derived) in inputs.into_iter().zip(derived) {
             let rows = input.num_rows();
             if rows == 0 {
-                if let Some(file) = file {
-                    let _ = std::fs::remove_file(file);
-                }
+                empty.push((input, file));
                 continue;
             }
             let path = self.next_path();
@@ -294,6 +304,7 @@ impl Spilled {
                 }
             }
         }
+        remove_files(empty);
         self.start(work);
         Ok(())
     }
@@ -303,8 +314,8 @@ impl Spilled {
         self.writing = Some(tokio::task::spawn_blocking(move || {
             work.iter()
                 .try_for_each(|(path, group)| match group.as_slice() {
-                    [batch] => mapped::write(path, batch),
-                    _ => mapped::write(path, &concat_batches(&group[0].schema(), group)?),
+                    [batch] => ipc::write(path, batch),
+                    _ => ipc::write(path, &concat_batches(&group[0].schema(), group)?),
                 })
         }));
     }
@@ -458,6 +469,48 @@ mod tests {
         let (schema, inputs, output) = converted(date(2024, 3, 31)).await;
         let layout = Layout::new(&schema, &output[0][0].schema()).unwrap();
         assert!(layout.derived(&inputs, &output).is_none());
+    }
+
+    #[tokio::test]
+    async fn the_cut_and_the_derived_columns_read_only_the_columns_checked() {
+        use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+        use datafusion::logical_expr::{Expr, LogicalPlan};
+
+        let (schema, inputs, _) = converted(date(2024, 6, 30)).await;
+        let ctx = datafusion::prelude::SessionContext::new();
+        crate::engine::functions::register(&ctx);
+        let table = MemTable::try_new(schema.clone(), vec![inputs]).unwrap();
+        ctx.register_table("cases_input", Arc::new(table)).unwrap();
+        let window = Window {
+            as_of: date(2024, 6, 30),
+            period: Some(crate::period::Period::parse("2024-Q2").unwrap()),
+        };
+        let plan = ctx
+            .sql(&cases_sql(&schema, &window))
+            .await
+            .unwrap()
+            .into_unoptimized_plan();
+        // Every expression of the plan that is not a column passed through as it is.
+        let mut read = std::collections::BTreeSet::new();
+        let mut computed = 0;
+        plan.apply(|node| {
+            if matches!(node, LogicalPlan::Projection(_) | LogicalPlan::Filter(_)) {
+                for expr in node.expressions() {
+                    let expr = expr.unalias();
+                    if !matches!(expr, Expr::Column(_)) {
+                        computed += 1;
+                        read.extend(expr.column_refs().into_iter().map(|c| c.name.clone()));
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .unwrap();
+        // The cut (a filter and two rewritten columns) and the seven derived columns.
+        assert_eq!(computed, 1 + 2 + DERIVED_COLUMNS.len());
+        let checked: std::collections::BTreeSet<String> =
+            DERIVED_FROM.iter().map(|c| c.to_string()).collect();
+        assert_eq!(read, checked);
     }
 
     #[test]

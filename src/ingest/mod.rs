@@ -4,6 +4,7 @@
 
 pub mod columns;
 pub mod files;
+pub mod ipc;
 pub mod parse;
 pub mod pipeline;
 pub mod rows;

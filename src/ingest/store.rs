@@ -1,8 +1,8 @@
 //! The accepted rows, in input order: held in memory up to a byte budget, and written to local
-//! Arrow IPC files beyond it, one file per batch, so that ingest memory stays bounded however
-//! large the input. A `cases` table can keep a spilled batch's file and read its columns in
-//! place. The files live in a private temporary folder (in `TMPDIR` unless another
-//! folder is given) that is removed when the rows are dropped.
+//! Arrow IPC files beyond it, one file per batch ([`super::ipc`]), so that ingest memory stays
+//! bounded however large the input. The files live in a private temporary folder (in `TMPDIR`
+//! unless another folder is given) that is removed when the rows are dropped, or, once they
+//! are handed out, with whoever keeps it: a `cases` table kept on disk reads the files in place.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -258,11 +258,6 @@ impl Accepted {
         self.pieces.iter().map(Piece::read).collect()
     }
 
-    /// The batches one at a time, in order; each is dropped (its file removed) once handed out.
-    pub fn into_batches(self) -> Batches {
-        Batches(self.into_stored())
-    }
-
     /// The batches one at a time, in order, each with the file holding it if it was spilled.
     /// The files stay until the folder holding them is dropped ([`Stored::into_dir`]) or
     /// whoever read them removes them.
@@ -272,6 +267,7 @@ impl Accepted {
             written: written.err(),
             pieces: self.pieces.into_iter(),
             dir: self.dir,
+            mapped: false,
         }
     }
 }
@@ -291,9 +287,18 @@ pub struct Stored {
     written: Option<anyhow::Error>,
     pieces: std::vec::IntoIter<Piece>,
     dir: Option<TempDir>,
+    /// Whether spilled batches are read from a mapping of their file rather than copied.
+    mapped: bool,
 }
 
 impl Stored {
+    /// From now on, hands out a spilled batch as a mapping of its file, not a copy: no
+    /// memory is filled, but the batch's buffers are the file's pages, so it is for batches
+    /// that will not be held (the file must stay while they are used).
+    pub fn map_files(&mut self) {
+        self.mapped = true;
+    }
+
     /// The folder of the spilled batches, if any were: the files in it last as long as it.
     pub fn into_dir(self) -> Option<TempDir> {
         self.dir
@@ -309,28 +314,14 @@ impl Iterator for Stored {
             return Some(Err(error));
         }
         let piece = self.pieces.next()?;
-        Some(piece.read().map(|batch| match piece {
+        let batch = match (&piece, self.mapped) {
+            (Piece::Disk(path), true) => super::ipc::read_all(path),
+            _ => piece.read(),
+        };
+        Some(batch.map(|batch| match piece {
             Piece::Memory(_) => (batch, None),
             Piece::Disk(path) => (batch, Some(path)),
         }))
-    }
-}
-
-/// The batches of [`Accepted`], consumed in order; a spilled batch's file is removed once read.
-pub struct Batches(Stored);
-
-impl Iterator for Batches {
-    type Item = anyhow::Result<RecordBatch>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let (batch, file) = match self.0.next()? {
-            Ok(stored) => stored,
-            Err(error) => return Some(Err(error)),
-        };
-        if let Some(path) = file {
-            let _ = std::fs::remove_file(path);
-        }
-        Some(Ok(batch))
     }
 }
 
@@ -350,7 +341,7 @@ pub fn spill_dir(parent: Option<&Path>) -> anyhow::Result<TempDir> {
 
 /// Spilled batches are Arrow IPC files a `cases` table can map and read in place.
 fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    crate::engine::mapped::write(path, batch)
+    super::ipc::write(path, batch)
 }
 
 /// Reads a spilled batch into memory (a copy, not a mapping: the rows may be held long after).
@@ -430,9 +421,29 @@ mod tests {
             assert_eq!(accepted.batches().unwrap(), batches(), "{bytes}");
             let folders = || std::fs::read_dir(parent.path()).unwrap().count();
             assert_eq!(folders(), usize::from(spilled > 0));
-            let streamed: Vec<RecordBatch> = accepted.into_batches().map(Result::unwrap).collect();
+            let mut stored = accepted.into_stored();
+            if spilled == 2 {
+                // Spilled batches handed out as mappings of their files, not copies.
+                stored.map_files();
+            }
+            let mut streamed = Vec::new();
+            for (index, item) in stored.by_ref().enumerate() {
+                let (batch, file) = item.unwrap();
+                // Spilled batches are the last ones, and each file holds its batch.
+                assert_eq!(file.is_some(), index + spilled >= 3, "{bytes}");
+                if let Some(file) = file {
+                    assert_eq!(crate::ingest::ipc::read_all(&file).unwrap(), batch);
+                }
+                streamed.push(batch);
+            }
             assert_eq!(streamed, batches(), "{bytes}");
-            assert_eq!(folders(), 0, "the spill folder is removed with the rows");
+            assert_eq!(
+                folders(),
+                usize::from(spilled > 0),
+                "the files outlive the reading"
+            );
+            drop(stored.into_dir());
+            assert_eq!(folders(), 0, "the spill folder is removed with its keeper");
         }
     }
 
