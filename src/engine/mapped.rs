@@ -1,8 +1,7 @@
 //! A table of rows kept as Arrow IPC files ([`ipc`]) that scans them in place, its rows in
 //! segments whose columns lie in one file or across several (`super::spill`): each file is
-//! mapped
-//! into memory and the columns a query asks for are read from the mapping, with no decoding
-//! and no copy. Only the pages of those columns are touched, and a file is unmapped as soon as
+//! mapped into memory and the columns a query asks for are read from the mapping, with no
+//! decoding and no copy. Only the pages of those columns are touched, and a file is unmapped as soon as
 //! the last array reading it is dropped, so the resident memory of a scan is that of the
 //! batches in flight; the rest stays in the page cache, or on disk when memory is short.
 
@@ -73,7 +72,7 @@ impl Segment {
             if wanted.is_empty() {
                 continue;
             }
-            let batch = ipc::read(path, &wanted)?;
+            let batch = ipc::read(path, Some(&wanted))?;
             anyhow::ensure!(
                 batch.num_rows() == self.rows,
                 "spilled rows `{}` have {} rows, not {}",
@@ -384,7 +383,7 @@ mod tests {
         ipc::write(&path, &written).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        let error = ipc::read(&path, &[0]).unwrap_err();
+        let error = ipc::read(&path, Some(&[0])).unwrap_err();
         let error = format!("{error:#}");
         assert!(error.contains("0.arrow"), "{error}");
     }

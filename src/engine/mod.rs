@@ -189,7 +189,6 @@ impl Engine {
         let mut held = Vec::new();
         let mut footprint = Footprint::default();
         let mut disk: Option<Spilled> = None;
-        let mut layout: Option<Option<Layout>> = None;
         let mut derived_schema = None;
         let mut rows = 0u64;
         loop {
@@ -237,7 +236,7 @@ impl Engine {
                     disk.insert(Spilled::new(self.spill_dir.as_deref())?)
                 }
             };
-            let layout = layout.get_or_insert_with(|| Layout::new(&schema, &cases_schema));
+            let layout = Layout::new(&schema, &cases_schema);
             let parts = layout
                 .as_ref()
                 .and_then(|l| Some((l, l.derived(&batches, &output)?)));
@@ -474,7 +473,7 @@ mod tests {
     use crate::ingest::{self, files};
     use crate::output;
 
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
@@ -498,21 +497,26 @@ mod tests {
         spilled_cases_give_the_same_reports(date(2024, 3, 31), "2024-Q1", false).await;
     }
 
-    async fn spilled_cases_give_the_same_reports(as_of: NaiveDate, period: &str, in_place: bool) {
+    /// `cases` generated cases opened from `start` to 2024-06-30, ingested into memory.
+    pub(super) fn generated(cases: u64, seed: u64, start: NaiveDate) -> ingest::Ingested {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cases.csv");
         generate(&GenerateOptions {
-            cases: 12_000,
-            seed: 7,
+            cases,
+            seed,
             out: file.clone(),
             as_of: date(2024, 6, 30),
-            start: date(2022, 1, 1),
+            start,
         })
         .unwrap();
         let inputs = files::list(&[file]).unwrap();
         let config = JobConfig::default();
         let unlimited = ingest::store::Budget::unlimited();
-        let ingested = ingest::ingest(&inputs, &config, &ProgressBar::hidden(), unlimited).unwrap();
+        ingest::ingest(&inputs, &config, &ProgressBar::hidden(), unlimited).unwrap()
+    }
+
+    async fn spilled_cases_give_the_same_reports(as_of: NaiveDate, period: &str, in_place: bool) {
+        let ingested = generated(12_000, 7, date(2022, 1, 1));
         let window = Window {
             as_of,
             period: Some(Period::parse(period).unwrap()),

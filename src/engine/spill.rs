@@ -359,40 +359,15 @@ mod tests {
     use datafusion::arrow::array::{DictionaryArray, Int32Array, StringArray};
     use datafusion::arrow::datatypes::Int32Type;
     use datafusion::catalog::MemTable;
-    use indicatif::ProgressBar;
 
     use super::*;
-    use crate::config::JobConfig;
+    use crate::engine::tests::{date, generated};
     use crate::engine::{Engine, EngineOptions, Window, cases_sql, spread};
-    use crate::generate::{GenerateOptions, generate};
-    use crate::ingest::{self, files};
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
 
     /// Generated cases ingested in batches of 700 rows, and the `cases` rows the engine makes
     /// of them as of `as_of`, by partition (two).
     async fn converted(as_of: NaiveDate) -> (SchemaRef, Vec<RecordBatch>, Vec<Vec<RecordBatch>>) {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("cases.csv");
-        generate(&GenerateOptions {
-            cases: 5_000,
-            seed: 3,
-            out: file.clone(),
-            as_of: date(2024, 6, 30),
-            start: date(2023, 1, 1),
-        })
-        .unwrap();
-        let inputs = files::list(&[file]).unwrap();
-        let budget = store::Budget::unlimited();
-        let ingested = ingest::ingest(
-            &inputs,
-            &JobConfig::default(),
-            &ProgressBar::hidden(),
-            budget,
-        )
-        .unwrap();
+        let ingested = generated(5_000, 3, date(2023, 1, 1));
         let batches: Vec<RecordBatch> = ingested
             .batches
             .batches()

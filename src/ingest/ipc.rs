@@ -35,15 +35,10 @@ fn encode(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads every column of the one batch of the file at `path`, from a mapping of the file.
-pub fn read_all(path: &Path) -> anyhow::Result<RecordBatch> {
-    decode(path, None).with_context(|| format!("cannot read spilled rows `{}`", path.display()))
-}
-
-/// Reads the columns `projection` (in that order) of the one batch of the file at `path`,
-/// from a mapping of the file.
-pub fn read(path: &Path, projection: &[usize]) -> anyhow::Result<RecordBatch> {
-    decode(path, Some(projection))
+/// Reads the columns `projection` (in that order; `None`: every column) of the one batch of
+/// the file at `path`, from a mapping of the file.
+pub fn read(path: &Path, projection: Option<&[usize]>) -> anyhow::Result<RecordBatch> {
+    decode(path, projection)
         .with_context(|| format!("cannot read spilled rows `{}`", path.display()))
 }
 

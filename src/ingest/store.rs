@@ -94,7 +94,8 @@ impl Writer {
         let (sender, batches) = sync_channel::<(PathBuf, RecordBatch)>(2);
         let thread = std::thread::spawn(move || {
             for (path, batch) in batches {
-                write(&path, &batch)?;
+                // Files a `cases` table can map and read in place.
+                super::ipc::write(&path, &batch)?;
             }
             Ok(())
         });
@@ -315,7 +316,7 @@ impl Iterator for Stored {
         }
         let piece = self.pieces.next()?;
         let batch = match (&piece, self.mapped) {
-            (Piece::Disk(path), true) => super::ipc::read_all(path),
+            (Piece::Disk(path), true) => super::ipc::read(path, None),
             _ => piece.read(),
         };
         Some(batch.map(|batch| match piece {
@@ -337,11 +338,6 @@ pub fn spill_dir(parent: Option<&Path>) -> anyhow::Result<TempDir> {
         None => builder.tempdir(),
     };
     dir.map_err(|e| anyhow::anyhow!("cannot create a folder for spilled rows: {e}"))
-}
-
-/// Spilled batches are Arrow IPC files a `cases` table can map and read in place.
-fn write(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    super::ipc::write(path, batch)
 }
 
 /// Reads a spilled batch into memory (a copy, not a mapping: the rows may be held long after).
@@ -432,7 +428,7 @@ mod tests {
                 // Spilled batches are the last ones, and each file holds its batch.
                 assert_eq!(file.is_some(), index + spilled >= 3, "{bytes}");
                 if let Some(file) = file {
-                    assert_eq!(crate::ingest::ipc::read_all(&file).unwrap(), batch);
+                    assert_eq!(crate::ingest::ipc::read(&file, None).unwrap(), batch);
                 }
                 streamed.push(batch);
             }
