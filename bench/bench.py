@@ -1,6 +1,8 @@
 """Benchmark harness: ours (the full `dispute-stats run`) against the peer (DuckDB running
 the same tables) and the floor (one DuckDB pass decoding every column the suite uses), side
 by side in one run, reported as ratios. Wall-time medians over --runs, peak RSS of ours.
+A second table splits the time: ours (from the step times it logs at -v) and DuckDB (from the
+peer's own timing) into loading the table and running the reports on it.
 
 Usage: python bench.py --binary PATH --cases N [--runs R] [--formats csv,parquet]
                        [--data DIR] [--max-ratio-floor X]
@@ -8,6 +10,7 @@ Usage: python bench.py --binary PATH --cases N [--runs R] [--formats csv,parquet
 import argparse
 import csv
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -105,7 +108,7 @@ def main():
     python = sys.executable
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
-    lines = []
+    lines, splits = [], []
     for fmt in args.formats.split(","):
         path = data / f"cases-{args.cases}.{fmt}"
         if not path.exists():
@@ -116,15 +119,23 @@ def main():
         # Disclosure control off for the comparison run only, so every cell can be compared.
         config.write_text("[privacy]\nmin_cell = 1\ndominance_k = 100.0\n")
         ours_times, peer_times, floor_times, rss = [], [], [], []
+        ours_load, ours_rest, peer_load, peer_queries = [], [], [], []
         for run in range(args.runs):
             out = work / f"ours-{run}"
-            seconds, peak = timed([args.binary, "run", "--input", str(path), "--as-of", AS_OF,
-                                   "--out", str(out), "--max-reject-rate", "0"])
+            seconds, peak, log = timed_logged([args.binary, "-v", "run", "--input", str(path),
+                                               "--as-of", AS_OF, "--out", str(out),
+                                               "--max-reject-rate", "0"])
             ours_times.append(seconds)
             rss.append(peak)
-            seconds, _ = timed([python, str(HERE / "peer_duckdb.py"), str(path), AS_OF,
-                                str(work / f"peer-{run}")])
+            steps = {k: float(v) for k, v in re.findall(r'step="([^"]+)" seconds="([0-9.]+)"', log)}
+            ours_load.append(steps["ingest"] + steps["cases table"])
+            ours_rest.append(sum(steps.values()) - ours_load[-1])
+            seconds, _, log = timed_logged([python, str(HERE / "peer_duckdb.py"), str(path), AS_OF,
+                                            str(work / f"peer-{run}")])
             peer_times.append(seconds)
+            split = dict(re.findall(r"(load_s|queries_s)=([0-9.]+)", log))
+            peer_load.append(float(split["load_s"]))
+            peer_queries.append(float(split["queries_s"]))
             seconds, _ = timed(floor_command(python, path))
             floor_times.append(seconds)
         # Same numbers: one run of ours without disclosure control against the peer.
@@ -139,6 +150,8 @@ def main():
                 f"ratio_floor={ours_s / floor_s:.3f} peak_rss_mb={max(rss):.0f}")
         print(f"{fmt}: {compared} cells equal to DuckDB's; runs={args.runs}", file=sys.stderr)
         lines.append(line)
+        splits.append((fmt, *(statistics.median(x) for x in (ours_load, ours_rest, peer_load,
+                                                               peer_queries)), floor_s))
         shutil.rmtree(work, ignore_errors=True)
         if args.max_ratio_floor and ours_s / floor_s > args.max_ratio_floor:
             print(line)
@@ -148,6 +161,14 @@ def main():
         f = dict(kv.split("=") for kv in line.split())
         print(f"{f['format']:8} {f['ours_s']:>8} {f['duckdb_s']:>9} {f['floor_s']:>8} "
               f"{f['ratio_duckdb']:>12} {f['ratio_floor']:>11} {f['peak_rss_mb']:>7}")
+    print()
+    print("where the time goes (medians, s): loading the table, then the reports on it")
+    print(f"{'format':8} {'ours_load':>10} {'ours_reports':>13} {'duckdb_load':>12} "
+          f"{'duckdb_queries':>15} {'floor_s':>8} {'duckdb_queries/floor':>21}")
+    for fmt, o_load, o_rest, d_load, d_queries, floor_s in splits:
+        print(f"{fmt:8} {o_load:>10.3f} {o_rest:>13.3f} {d_load:>12.3f} {d_queries:>15.3f} "
+              f"{floor_s:>8.3f} {d_queries / floor_s:>21.2f}")
+    print()
     for line in lines:
         print(line)
 

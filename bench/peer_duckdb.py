@@ -3,14 +3,19 @@ same file, the way an analyst's hand-written script would: load once, then one q
 table. Kaplan-Meier medians via window functions.
 
 Usage: python peer_duckdb.py INPUT AS_OF OUT_DIR   (INPUT: .csv or .parquet)
+
+The last stderr line splits the time: `load_s=<x> queries_s=<y>` (the CREATE TABLE, then the
+queries over the table in memory).
 """
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 
 source, as_of, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
+started = time.perf_counter()
 con = duckdb.connect()
 reader = f"read_parquet('{source}')" if source.endswith(".parquet") else f"read_csv('{source}', header=true)"
 con.execute(f"""
@@ -33,6 +38,7 @@ SELECT *, outcome <> 'open' AS resolved, outcome IN ('settled', 'paid_in_full') 
 FROM cut
 """)
 
+loaded = time.perf_counter()
 DIMENSIONS = {"overview": None, "by_region": "region", "by_debt_type": "debt_type",
               "by_channel": "channel", "by_stage": "stage", "by_debt_age": "age_bucket",
               "by_amount_tier": "amount_tier", "by_month": "opened_month"}
@@ -92,3 +98,5 @@ for name, dim in [("resolution_time", None), ("resolution_time_by_region", "regi
       SELECT grp, min(t) FILTER (WHERE s <= 0.5 + 1e-12) AS median_days FROM curve GROUP BY grp ORDER BY grp
     ) TO '{out / (name + ".csv")}' (HEADER)
     """)
+
+print(f"load_s={loaded - started:.3f} queries_s={time.perf_counter() - loaded:.3f}", file=sys.stderr)
