@@ -26,18 +26,6 @@ COLUMNS = ["case_id", "opened_on", "closed_on", "outcome", "debt_type", "region"
            "complaint", "complaint_upheld", "cross_border"]
 
 
-def timed(command):
-    """Runs a command; returns (seconds, peak RSS in MiB of the child)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed: {' '.join(map(str, command))}\n{stderr}")
-    return elapsed, usage.ru_maxrss / 1024
-
-
 def timed_logged(command):
     """Runs a command; returns (seconds, peak RSS in MiB of the child, its stderr)."""
     start = time.perf_counter()
@@ -48,6 +36,11 @@ def timed_logged(command):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"command failed: {' '.join(map(str, command))}\n{stderr}")
     return elapsed, usage.ru_maxrss / 1024, stderr
+
+
+def step_times(log):
+    """The step times a run logs at -v: step name to seconds, as logged."""
+    return dict(re.findall(r'step="([^"]+)" seconds="([0-9.]+)"', log))
 
 
 def floor_command(python, path):
@@ -127,7 +120,7 @@ def main():
                                                "--max-reject-rate", "0"])
             ours_times.append(seconds)
             rss.append(peak)
-            steps = {k: float(v) for k, v in re.findall(r'step="([^"]+)" seconds="([0-9.]+)"', log)}
+            steps = {name: float(seconds) for name, seconds in step_times(log).items()}
             ours_load.append(steps["ingest"] + steps["cases table"])
             ours_rest.append(sum(steps.values()) - ours_load[-1])
             seconds, _, log = timed_logged([python, str(HERE / "peer_duckdb.py"), str(path), AS_OF,
@@ -136,7 +129,7 @@ def main():
             split = dict(re.findall(r"(load_s|queries_s)=([0-9.]+)", log))
             peer_load.append(float(split["load_s"]))
             peer_queries.append(float(split["queries_s"]))
-            seconds, _ = timed(floor_command(python, path))
+            seconds, _, _ = timed_logged(floor_command(python, path))
             floor_times.append(seconds)
         # Same numbers: one run of ours without disclosure control against the peer.
         check_out = work / "check"

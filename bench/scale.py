@@ -6,14 +6,13 @@ Usage: python scale.py --binary PATH [--small 10000000] [--factor 10] [--data DI
                        [--memory-limit SIZE]
 """
 import argparse
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import AS_OF, HERE, timed_logged
+from bench import AS_OF, HERE, step_times, timed_logged
 
 
 def run(binary, path, memory_limit, work):
@@ -23,7 +22,7 @@ def run(binary, path, memory_limit, work):
     if memory_limit:
         command += ["--memory-limit", memory_limit]
     seconds, peak, log = timed_logged(command)
-    steps = dict(re.findall(r'step="([^"]+)" seconds="([0-9.]+)"', log))
+    steps = step_times(log)
     spilled = "larger than its memory budget" in log
     shutil.rmtree(out, ignore_errors=True)
     return seconds, peak, steps, spilled
